@@ -1,0 +1,23 @@
+# `make demo` and `make test` make (or refresh) the virtual environment in .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test run bench
+
+$(INSTALLED): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(BIN)/nvqbot demo
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -q
+
+run: $(INSTALLED)
+	$(BIN)/nvqbot run

@@ -1,0 +1,1 @@
+"""nvqbot: a Telegram assistant for vocational assessment."""

@@ -1,0 +1,1 @@
+"""The assessment domain: plain Python that knows nothing of Telegram."""

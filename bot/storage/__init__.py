@@ -1,0 +1,1 @@
+"""Storage: tables, database access and migrations."""

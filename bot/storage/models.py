@@ -1,0 +1,149 @@
+"""Tables. Times are stored as UTC and always read back timezone-aware."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Assessor(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, unique=True)
+    name: str
+    created_at: datetime = created_at_field()
+
+
+class Candidate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, unique=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    name: str
+    created_at: datetime = created_at_field()
+
+
+class Unit(SQLModel, table=True):
+    code: str = Field(primary_key=True)
+    title: str
+    level: int
+    awarding_body: str
+    source: str
+
+
+class Criterion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("unit_code", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_code: str = Field(foreign_key="unit.code", index=True)
+    ref: str
+    kind: str
+    text: str
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    unit_code: str = Field(foreign_key="unit.code")
+    assessor_id: int = Field(foreign_key="assessor.id")
+    deadline: date
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_candidate_id: int | None = Field(default=None, foreign_key="candidate.id")
+
+
+class Enrolment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("candidate_id", "unit_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    unit_code: str = Field(foreign_key="unit.code")
+    assessor_id: int = Field(foreign_key="assessor.id", index=True)
+    deadline: date
+    status: str = "active"
+    created_at: datetime = created_at_field()
+
+
+class QuestionRun(SQLModel, table=True):
+    """A candidate's way through one question set; `current_question_id` is the question awaiting an answer."""
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "question_set"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    question_set: str
+    current_question_id: str | None = None
+    status: str = "in_progress"
+    started_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Answer(SQLModel, table=True):
+    """One version of a candidate's answer. Rows are only ever added: a changed answer is a new version."""
+
+    __table_args__ = (UniqueConstraint("run_id", "question_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="questionrun.id", index=True)
+    question_id: str
+    version: int = 1
+    text: str
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    # The Telegram update that carried the answer: unique, so an update can never be applied twice.
+    update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = created_at_field()
+
+
+class AnswerCriterion(SQLModel, table=True):
+    answer_id: int = Field(foreign_key="answer.id", primary_key=True)
+    criterion_id: int = Field(foreign_key="criterion.id", primary_key=True)
+
+
+class InboundUpdate(SQLModel, table=True):
+    """Every Telegram update, stored before Telegram is told it arrived; processed from here."""
+
+    update_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    payload: dict = Field(sa_type=JSON)
+    received_at: datetime = created_at_field()
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class OutboundMessage(SQLModel, table=True):
+    """A Bot API call (a reply, mostly) written in the same transaction as the change it reports; made, then marked done."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    method: str = "sendMessage"
+    params: dict = Field(sa_type=JSON)
+    created_at: datetime = created_at_field()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    attempts: int = 0
+    last_error: str | None = None

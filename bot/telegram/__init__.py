@@ -1,0 +1,1 @@
+"""Telegram: thin handlers over the domain, and the durable update pipeline."""

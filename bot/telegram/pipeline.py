@@ -1,0 +1,243 @@
+"""The durable update pipeline: fetch, store, process, reply.
+
+python-telegram-bot's own Updater confirms a batch to Telegram before its handlers run, so a crash
+loses it. Here every update is written to the database before the next getUpdates call confirms it,
+processed from there in its own transaction (marked processed in that same transaction, so it is
+applied once), and its replies are sent from an outbox written in that transaction too.
+"""
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
+
+from bot.domain.banks import Banks
+from bot.storage.db import describe_database_error, transaction
+from bot.storage.models import utcnow
+from bot.storage.updates import (
+    claim_update,
+    latest_update_id,
+    mark_delivered,
+    mark_delivery_failed,
+    outbound,
+    pending_update_ids,
+    queue_call,
+    record_failure,
+    store_updates,
+    undelivered_ids,
+)
+from bot.rendering import telegram_text
+from bot.telegram.work import Work
+
+log = logging.getLogger(__name__)
+
+# Raw JSON in and out (stored updates, outbox calls), so the Bot API is called by method name on purpose.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+GIVE_UP_AFTER = 3  # attempts at an update (or a reply) that fails for a reason other than the database
+RETRY_PAUSE_S = 2.0
+
+
+class UpdatePipeline:
+    def __init__(
+        self,
+        application: Application,
+        engine: Engine,
+        banks: Banks,
+        poll_timeout: int = 25,
+        now: Callable[[], datetime] = utcnow,
+    ):
+        self.application = application
+        self.engine = engine
+        self.banks = banks
+        self.poll_timeout = poll_timeout
+        self.now = now
+        self._news = asyncio.Event()
+        self._replies_waiting = False
+
+    @property
+    def bot(self):
+        return self.application.bot
+
+    async def run(self) -> None:
+        """Poll and process until cancelled."""
+        await self.deliver_leftovers()
+        self._news.set()  # anything stored but unprocessed before a restart
+        await asyncio.gather(self._poll_forever(), self._process_forever())
+
+    # fetching
+    async def _poll_forever(self) -> None:
+        offset = await self._resume_offset()
+        while True:
+            try:
+                raw = await self.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={"offset": offset, "timeout": self.poll_timeout, "allowed_updates": ALLOWED_UPDATES},
+                    read_timeout=self.poll_timeout + 10,
+                )
+            except RetryAfter as error:
+                await asyncio.sleep(_seconds(error.retry_after))
+                continue
+            except NetworkError as error:
+                log.warning("getUpdates failed (%s); trying again", error)
+                await asyncio.sleep(RETRY_PAUSE_S)
+                continue
+            if not raw:
+                continue
+            if self.store(raw):
+                offset = max(item["update_id"] for item in raw) + 1
+                self._news.set()
+            else:
+                await asyncio.sleep(RETRY_PAUSE_S)  # not confirmed: Telegram will send the batch again
+
+    async def _resume_offset(self) -> int:
+        """The offset after the newest stored update: confirms to Telegram what we already hold."""
+        while True:
+            try:
+                with transaction(self.engine) as session:
+                    latest = latest_update_id(session)
+                return latest + 1 if latest is not None else 0
+            except SQLAlchemyError as error:
+                self._report_database_down(error)
+                await asyncio.sleep(RETRY_PAUSE_S)
+
+    def store(self, raw: list[dict]) -> bool:
+        try:
+            with transaction(self.engine) as session:
+                store_updates(session, raw)
+        except SQLAlchemyError as error:
+            self._report_database_down(error)
+            return False
+        return True
+
+    def _report_database_down(self, error: Exception) -> None:
+        log.error("%s; updates stay with Telegram until it is back", describe_database_error(self.engine, error))
+
+    # processing
+    async def _process_forever(self) -> None:
+        while True:
+            await self._news.wait()
+            self._news.clear()
+            while await self.process_pending():
+                pass
+            if self._replies_waiting:
+                await self.deliver_leftovers()
+
+    async def process_pending(self, batch: int = 100) -> int:
+        """Process stored updates in order; returns how many were taken from the store."""
+        try:
+            with transaction(self.engine) as session:
+                update_ids = pending_update_ids(session, batch)
+        except SQLAlchemyError as error:
+            self._report_database_down(error)
+            await asyncio.sleep(RETRY_PAUSE_S)
+            self._news.set()
+            return 0
+        for update_id in update_ids:
+            if not await self.process_one(update_id):
+                await asyncio.sleep(RETRY_PAUSE_S)
+                self._news.set()
+                return 0
+        return len(update_ids)
+
+    async def process_one(self, update_id: int) -> bool:
+        """Apply one stored update. False when the database failed and the update must wait."""
+        payload = None
+        try:
+            with transaction(self.engine) as session:
+                payload = claim_update(session, update_id, self.now())
+                if payload is None:
+                    return True  # another processor (or an earlier run) applied it
+                work = Work(session, self.banks, self.now)
+                token = work.activate()
+                try:
+                    await self.application.process_update(Update.de_json(payload, self.bot))
+                finally:
+                    Work.deactivate(token)
+                if work.failure is not None:
+                    raise work.failure
+        except OperationalError as error:
+            self._report_database_down(error)
+            return False
+        except Exception as error:  # a bug or bad data: retried, then given up with an apology
+            log.exception("update %s failed", update_id)
+            self._give_up_or_retry(update_id, payload, error)
+            return True
+        await self.deliver(work.queued)
+        return True
+
+    def _give_up_or_retry(self, update_id: int, payload: dict | None, error: Exception) -> None:
+        try:
+            with transaction(self.engine) as session:
+                closed = record_failure(session, update_id, repr(error), self.now(), GIVE_UP_AFTER)
+                chat_id = _chat_id(payload)
+                if closed and chat_id is not None:
+                    text = telegram_text("something_went_wrong.html")
+                    queue_call(session, chat_id, "sendMessage", {"chat_id": chat_id, "text": text})
+        except SQLAlchemyError as db_error:
+            self._report_database_down(db_error)
+        self._news.set()
+
+    # replying
+    async def deliver_leftovers(self) -> None:
+        """Send replies that were committed but not sent (the bot stopped, or the database failed)."""
+        try:
+            with transaction(self.engine) as session:
+                message_ids = undelivered_ids(session)
+        except SQLAlchemyError as error:
+            self._report_database_down(error)
+            return
+        self._replies_waiting = False
+        await self.deliver(message_ids)
+
+    async def deliver(self, message_ids: list[int]) -> None:
+        try:
+            await self._deliver(message_ids)
+        except SQLAlchemyError as error:
+            self._report_database_down(error)
+            self._replies_waiting = True
+
+    async def _deliver(self, message_ids: list[int]) -> None:
+        for message_id in message_ids:
+            with transaction(self.engine) as session:
+                row = outbound(session, message_id)
+                if row is None or row.sent_at is not None:
+                    continue
+                method, params = row.method, dict(row.params)
+            try:
+                result = await self.bot.do_api_request(method, api_kwargs=params)
+            except RetryAfter as error:
+                await asyncio.sleep(_seconds(error.retry_after))
+                result = await self.bot.do_api_request(method, api_kwargs=params)
+            except TelegramError as error:
+                log.warning("%s to chat %s failed: %s", method, row.chat_id, error)
+                with transaction(self.engine) as session:
+                    mark_delivery_failed(session, message_id, repr(error), self.now(), GIVE_UP_AFTER)
+                continue
+            telegram_message_id = result.get("message_id") if isinstance(result, dict) else None
+            with transaction(self.engine) as session:
+                mark_delivered(session, message_id, telegram_message_id, self.now())
+
+
+def _seconds(retry_after) -> float:
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+
+
+def _chat_id(payload: dict | None) -> int | None:
+    if not payload:
+        return None
+    for key in ("message", "edited_message"):
+        if key in payload:
+            return payload[key]["chat"]["id"]
+    if "callback_query" in payload:
+        return payload["callback_query"]["from"]["id"]
+    return None
