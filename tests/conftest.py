@@ -1,0 +1,49 @@
+"""Shared fixtures. Database tests run on SQLite always, and on PostgreSQL when NVQBOT_TEST_POSTGRES_URL is set."""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.bootstrap import open_database
+from bot.domain.banks import Banks
+from bot.settings import PROJECT_ROOT, Settings
+
+POSTGRES_URL = os.environ.get("NVQBOT_TEST_POSTGRES_URL")
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason="NVQBOT_TEST_POSTGRES_URL not set"))]
+
+
+@pytest.fixture(scope="session")
+def banks() -> Banks:
+    return Banks.load(PROJECT_ROOT / "question_banks")
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path: Path):
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nvqbot.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, telegram_token=None, _env_file=None)
+
+
+@pytest.fixture
+def engine(settings: Settings, banks: Banks):
+    engine = open_database(settings, banks)
+    yield engine
+    engine.dispose()
