@@ -3,9 +3,8 @@
 import asyncio
 import json
 import logging
-import os
 import signal
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -147,14 +146,15 @@ def run() -> None:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    database: Path = typer.Option(PROJECT_ROOT / "var" / "demo.db", help="SQLite file for the demo, made afresh."),
+) -> None:
     """Try nvqbot in this terminal: a local Bot API emulator, the real bot, and you as the candidate."""
     from bot.devtools.demo import run_demo
 
-    demo_database = PROJECT_ROOT / "var" / "demo.db"
-    _configure_logging(logging.WARNING, PROJECT_ROOT / "var" / "demo.log")
+    _configure_logging(logging.WARNING, database.with_suffix(".log"))
     try:
-        _run_until_stopped(run_demo(demo_database))
+        _run_until_stopped(run_demo(database))
     except DatabaseUnavailable as error:
         _fail(str(error))
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from bot.domain.banks import Banks
 from bot.domain.assessment import DomainError
+from bot.domain.banks import Banks
 from bot.storage.repository import Repository
 
 

@@ -20,6 +20,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.banks import Banks
+from bot.rendering import telegram_text
 from bot.storage.db import describe_database_error, transaction
 from bot.storage.models import utcnow
 from bot.storage.updates import (
@@ -34,7 +35,6 @@ from bot.storage.updates import (
     store_updates,
     undelivered_ids,
 )
-from bot.rendering import telegram_text
 from bot.telegram.work import Work
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 
-from telegram.constants import ParseMode
 from sqlmodel import Session
+from telegram.constants import ParseMode
 
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
