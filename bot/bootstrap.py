@@ -17,7 +17,3 @@ def open_database(settings: Settings, banks: Banks) -> Engine:
     with transaction(engine) as session:
         sync_units(Repository(session), banks)
     return engine
-
-
-def load_banks(settings: Settings) -> Banks:
-    return Banks.load(settings.banks_dir)

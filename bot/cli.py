@@ -10,8 +10,9 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from bot.bootstrap import load_banks, open_database
+from bot.bootstrap import open_database
 from bot.domain.assessment import Assessment, DomainError
+from bot.domain.banks import Banks, BanksInvalid, describe_banks, load_banks
 from bot.domain.transcript import candidate_transcript
 from bot.rendering import cli_text
 from bot.settings import PROJECT_ROOT, Settings
@@ -23,6 +24,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 assessor_app = typer.Typer(help="Assessors.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(assessor_app, name="assessor")
+banks_app = typer.Typer(help="The question banks: units, criteria, questions and the cross-unit mapping.", no_args_is_help=True)
+app.add_typer(banks_app, name="banks")
 
 
 def _fail(message: str) -> None:
@@ -38,8 +41,16 @@ def _settings() -> Settings:
         _fail(f"bad setting: {problems}")
 
 
+def _banks(settings: Settings, paths: list[Path] | None = None) -> Banks:
+    try:
+        return load_banks(paths or [settings.banks_dir])
+    except BanksInvalid as invalid:
+        typer.echo(cli_text("banks_invalid.txt", problems=invalid.problems), err=True)
+        raise typer.Exit(1)
+
+
 def _database(settings: Settings):
-    banks = load_banks(settings)
+    banks = _banks(settings)
     try:
         return open_database(settings, banks), banks
     except DatabaseUnavailable as error:
@@ -62,6 +73,26 @@ def db_upgrade() -> None:
     settings = _settings()
     _database(settings)
     typer.echo(cli_text("db_upgraded.txt", url=settings.database_url))
+
+
+@banks_app.command("check")
+def banks_check(
+    paths: list[Path] = typer.Argument(None, help="Bank files or folders (default: the ones the bot loads)."),
+) -> None:
+    """Check bank files; prints file:line: message for each problem and exits 1 if there are any."""
+    settings = _settings()
+    banks = _banks(settings, paths)
+    typer.echo(cli_text("banks_ok.txt", banks=banks))
+
+
+@banks_app.command("list")
+def banks_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List every unit with its criteria, their question counts and mapped criteria."""
+    catalogue = describe_banks(_banks(_settings()))
+    if as_json:
+        typer.echo(json.dumps(catalogue, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(cli_text("banks_list.txt", units=catalogue))
 
 
 @assessor_app.command("add")
@@ -153,6 +184,7 @@ def demo(
     from bot.devtools.demo import run_demo
 
     _configure_logging(logging.WARNING, database.with_suffix(".log"))
+    _banks(_settings())  # bank problems are reported before anything starts
     try:
         _run_until_stopped(run_demo(database))
     except DatabaseUnavailable as error:

@@ -21,6 +21,6 @@ def test_demo_shows_the_first_question_and_takes_typed_answers(tmp_path):
         cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stderr
-    assert "Question 1 of 4 · 310.4.1" in result.stdout
-    assert "Question 2 of 4 · 310.4.2" in result.stdout
+    assert "Question 1 of 9 · 310.4.1" in result.stdout
+    assert "Question 2 of 9 · 310.4.2" in result.stdout
     assert "Traceback" not in result.stderr

@@ -4,10 +4,11 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from bot.bootstrap import load_banks, open_database
+from bot.bootstrap import open_database
 from bot.devtools.chat import run_terminal_chat
 from bot.devtools.emulator import BotApiEmulator
 from bot.domain.assessment import Assessment
+from bot.domain.banks import load_banks
 from bot.rendering import cli_text
 from bot.settings import Settings
 from bot.storage.db import transaction
@@ -33,7 +34,7 @@ async def run_demo(database: Path) -> None:
             telegram_file_url=emulator.base_file_url,
             database_url=f"sqlite:///{database}",
         )
-        banks = load_banks(settings)
+        banks = load_banks([settings.banks_dir])
         engine = open_database(settings, banks)
         code = _seed(engine, banks)
         started = asyncio.Event()

@@ -65,6 +65,9 @@ class Repository:
             select(Enrolment).where(Enrolment.candidate_id == candidate_id, Enrolment.unit_code == unit_code)
         ).first()
 
+    def enrolment_by_id(self, enrolment_id: int) -> Enrolment | None:
+        return self.session.get(Enrolment, enrolment_id)
+
     def enrolments(self, candidate_id: int) -> Sequence[Enrolment]:
         return self.session.exec(
             select(Enrolment).where(Enrolment.candidate_id == candidate_id).order_by(Enrolment.id)

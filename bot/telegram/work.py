@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot.domain.assessment import Assessment
@@ -28,9 +29,18 @@ class Work:
         self.queued: list[int] = []
         self.failure: BaseException | None = None
 
-    def reply(self, chat_id: int, template: str, **context) -> None:
+    def reply(self, chat_id: int, template: str, keyboard: InlineKeyboardMarkup | None = None, **context) -> None:
         params = {"chat_id": chat_id, "text": telegram_text(template, **context), "parse_mode": ParseMode.HTML}
-        self.queued.append(queue_call(self.session, chat_id, "sendMessage", params).id)
+        if keyboard is not None:
+            params["reply_markup"] = keyboard.to_dict()
+        self._queue(chat_id, "sendMessage", params)
+
+    def answer_button(self, chat_id: int, callback_query_id: str) -> None:
+        """Stop the pressed button's spinner."""
+        self._queue(chat_id, "answerCallbackQuery", {"callback_query_id": callback_query_id})
+
+    def _queue(self, chat_id: int, method: str, params: dict) -> None:
+        self.queued.append(queue_call(self.session, chat_id, method, params).id)
 
     def activate(self):
         return _current.set(self)
