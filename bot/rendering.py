@@ -1,7 +1,10 @@
 """Every text a person reads is rendered here from a Jinja2 template."""
 
 from datetime import date
+from functools import cache
+from importlib.resources import files
 
+import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 
@@ -33,3 +36,17 @@ def telegram_text(template: str, **context) -> str:
 
 def cli_text(template: str, **context) -> str:
     return _cli.get_template(template).render(**context).strip()
+
+
+@cache
+def _labels() -> dict:
+    return yaml.safe_load(files("bot").joinpath("templates/telegram/labels.yaml").read_text(encoding="utf-8"))
+
+
+def button_label(name: str, **values) -> str:
+    return _labels()["buttons"][name].format(**values)
+
+
+def command_menu() -> dict[str, str]:
+    """The bot's commands and their one-line descriptions, in menu order."""
+    return dict(_labels()["commands"])

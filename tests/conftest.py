@@ -47,3 +47,21 @@ def engine(settings: Settings, banks: Banks):
     engine = open_database(settings, banks)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def emulator():
+    from bot.devtools.emulator import EmulatorThread
+
+    with EmulatorThread() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bot(emulator, database_url, engine, tmp_path):
+    """The real bot as a separate process against the emulator (not yet started: call .start())."""
+    from tests.botprocess import BotProcess
+
+    process = BotProcess(emulator, database_url, tmp_path / "bot.log")
+    yield process
+    process.stop()

@@ -115,6 +115,7 @@ unit:
   level: 2
   awarding_body: Test
   source: test.txt
+  declaration: "It is my own work."
 evidence_methods:
   allowed: [Q, PD]
 criteria:
@@ -150,16 +151,16 @@ def test_a_minimal_bank_loads(tmp_path):
 @pytest.mark.parametrize(
     "change, line, message",
     [
-        (('criteria: ["K1"], text: "Question two?"', 'criteria: ["K9"], text: "Question two?"'), 17,
+        (('criteria: ["K1"], text: "Question two?"', 'criteria: ["K9"], text: "Question two?"'), 18,
          "question 'q2' names unknown criterion 'K9'"),
-        (("{id: q2,", "{id: q1,"), 17, "duplicate question id 'q1'"),
-        (('      - {id: q2, criteria: ["K1"], text: "Question two?"}\n', ""), 10,
+        (("{id: q2,", "{id: q1,"), 18, "duplicate question id 'q1'"),
+        (('      - {id: q2, criteria: ["K1"], text: "Question two?"}\n', ""), 11,
          "knowledge criterion 'K1' has 1 question(s); it needs at least 2"),
-        (("kind: performance", "kind: skill"), 11, "criteria.1.kind: Input should be 'performance', 'knowledge' or 'range'"),
+        (("kind: performance", "kind: skill"), 12, "criteria.1.kind: Input should be 'performance', 'knowledge' or 'range'"),
         (("  title: A small unit\n", ""), 1, "unit.title: Field required"),
-        (('criteria: ["P1"]}', 'criteria: ["P1"]\n'), 24, "bad YAML: expected ',' or '}'"),
+        (('criteria: ["P1"]}', 'criteria: ["P1"]\n'), 25, "bad YAML: expected ',' or '}'"),
         (("  level: 2\n", "  level: 2\n  level: 3\n"), 5, "duplicate key 'level'"),
-        (('prompt: "What happened?", criteria: ["P1"]', 'prompt: "What happened?", criteria: ["X"]'), 22,
+        (('prompt: "What happened?", criteria: ["P1"]', 'prompt: "What happened?", criteria: ["X"]'), 23,
          "PD part case/p1 names unknown criterion 'X'"),
     ],
 )
@@ -184,7 +185,7 @@ def test_banks_check_prints_each_problem_and_exits_non_zero(tmp_path):
     broken.write_text(MINIMAL.replace('criteria: ["K1"], text: "Question two?"', 'criteria: ["K9"], text: "Question two?"'))
     result = nvqbot("sqlite://", "banks", "check", str(broken))
     assert result.returncode == 1
-    assert f"{broken}:17: question 'q2' names unknown criterion 'K9'" in result.stderr.splitlines()
+    assert f"{broken}:18: question 'q2' names unknown criterion 'K9'" in result.stderr.splitlines()
 
 
 def test_a_centre_adds_a_unit_by_dropping_a_file_in_the_banks_folder(tmp_path):

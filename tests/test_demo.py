@@ -11,7 +11,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_shows_the_first_question_and_takes_typed_answers(tmp_path):
-    typed = "We log every complaint on the CRM and follow the procedure.\n:quit\n"
+    typed = (
+        "We log every complaint on the CRM system and follow the complaints procedure, then tell the customer"
+        " what happens next and when.\n:1\n:quit\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo", "--database", str(tmp_path / "demo.db")],
         input=typed,

@@ -29,6 +29,8 @@ class UnitInfo(_Strict):
     awarding_body: str
     credits: int | None = None
     source: str
+    # What the candidate signs when submitting evidence (the units' "Unit sign-off").
+    declaration: str
 
 
 class EvidenceMethods(_Strict):

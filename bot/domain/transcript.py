@@ -1,10 +1,10 @@
-"""The evidence transcript of a candidate: every answer, with its criteria and times."""
+"""The evidence transcript of a candidate: every answer version, its messages, criteria and times."""
 
 from typing import Any
 
 from bot.domain.assessment import DomainError
 from bot.domain.banks import Banks
-from bot.storage.models import Criterion
+from bot.storage.models import Answer, Criterion
 from bot.storage.repository import Repository
 
 
@@ -18,23 +18,9 @@ def candidate_transcript(repo: Repository, banks: Banks, candidate_telegram_id: 
         answers = []
         for run in repo.runs(enrolment.id):
             question_set = bank.question_set(run.question_set) if bank else None
-            for answer, criteria in repo.answers_with_criteria(run.id):
+            for answer in _in_question_order(repo.all_answers(run.id), question_set):
                 question = question_set.question(answer.question_id) if question_set else None
-                answers.append(
-                    {
-                        "question_set": run.question_set,
-                        "method": "PD" if question_set and question_set.kind == "pd" else "Q",
-                        "question_id": answer.question_id,
-                        "question": question.text if question else None,
-                        "version": answer.version,
-                        "answer": answer.text,
-                        "criteria": [{"unit": c.unit_code, "ref": c.ref, "text": c.text} for c in criteria],
-                        "mapped_criteria": mapped_criteria(banks, criteria),
-                        "sent_at": answer.sent_at.isoformat(),
-                        "recorded_at": answer.recorded_at.isoformat(),
-                        "telegram": {"chat_id": answer.chat_id, "message_id": answer.message_id},
-                    }
-                )
+                answers.append(_answer(repo, banks, answer, question_set, question))
         units.append(
             {
                 "unit": enrolment.unit_code,
@@ -42,11 +28,73 @@ def candidate_transcript(repo: Repository, banks: Banks, candidate_telegram_id: 
                 "deadline": enrolment.deadline.isoformat(),
                 "status": enrolment.status,
                 "answers": answers,
+                "submissions": [
+                    {
+                        "id": s.id,
+                        "declaration": s.declaration,
+                        "declared_by": s.declared_by,
+                        "declared_at": s.declared_at.isoformat(),
+                    }
+                    for s in repo.submissions(enrolment.id)
+                ],
             }
         )
     return {
         "candidate": {"name": candidate.name, "telegram_user_id": candidate.telegram_user_id},
         "units": units,
+    }
+
+
+def _in_question_order(answers, question_set) -> list[Answer]:
+    """As the set asks them, each question's versions oldest first."""
+    position = {q.id: i for i, q in enumerate(question_set.questions)} if question_set else {}
+    return sorted(answers, key=lambda a: (position.get(a.question_id, len(position)), a.question_id, a.version))
+
+
+def _answer(repo: Repository, banks: Banks, answer: Answer, question_set, question) -> dict[str, Any]:
+    criteria = repo.answer_criteria(answer.id)
+    parts = []
+    for part in repo.parts(answer.id):
+        attachment = repo.attachment(part.attachment_id) if part.attachment_id else None
+        parts.append(
+            {
+                "text": part.text,
+                "follow_up": part.in_follow_up,
+                "sent_at": part.sent_at.isoformat(),
+                "edited_at": part.edited_at.isoformat() if part.edited_at else None,
+                "recorded_at": part.recorded_at.isoformat(),
+                "telegram": {"chat_id": part.chat_id, "message_id": part.message_id},
+                "attachment": None
+                if attachment is None
+                else {
+                    "kind": attachment.kind,
+                    "file_id": attachment.file_id,
+                    "file_unique_id": attachment.file_unique_id,
+                    "file_size": attachment.file_size,
+                    "duration": attachment.duration,
+                    "mime_type": attachment.mime_type,
+                    "file_name": attachment.file_name,
+                    "sha256": attachment.sha256,
+                },
+            }
+        )
+    return {
+        "answer_id": answer.id,
+        "question_set": question_set.id if question_set else None,
+        "method": "PD" if question_set and question_set.kind == "pd" else "Q",
+        "question_id": answer.question_id,
+        "question": question.text if question else None,
+        "version": answer.version,
+        "status": answer.status,
+        "answer": " ".join(p["text"] for p in parts if p["text"] and not p["follow_up"]),
+        "probe": answer.probe,
+        "follow_up": " ".join(p["text"] for p in parts if p["text"] and p["follow_up"]) or None,
+        "parts": parts,
+        "criteria": [{"unit": c.unit_code, "ref": c.ref, "text": c.text} for c in criteria],
+        "mapped_criteria": mapped_criteria(banks, criteria),
+        "started_at": answer.started_at.isoformat(),
+        "completed_at": answer.completed_at.isoformat() if answer.completed_at else None,
+        "submission_id": answer.submission_id,
     }
 
 

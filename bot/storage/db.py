@@ -64,13 +64,30 @@ def transaction(engine: Engine) -> Iterator[Session]:
             yield session
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every Alembic migration not yet applied."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply every Alembic migration not yet applied (up to `revision`)."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with engine.connect() as connection:
+            if sqlite:
+                # SQLite migrations rebuild tables; foreign keys must be off (outside a transaction) meanwhile.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config, revision)
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     except OperationalError as error:
         raise DatabaseUnavailable(describe_database_error(engine, error)) from error

@@ -47,6 +47,9 @@ class Candidate(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     name: str
     created_at: datetime = created_at_field()
+    # The sitting the candidate is in: their messages are answers to its current question.
+    active_run_id: int | None = None  # a questionrun id; no foreign key, which would make a cycle of tables
+    reminders_paused: bool = False
 
 
 class Unit(SQLModel, table=True):
@@ -103,20 +106,71 @@ class QuestionRun(SQLModel, table=True):
 
 
 class Answer(SQLModel, table=True):
-    """One version of a candidate's answer. Rows are only ever added: a changed answer is a new version."""
+    """One version of a candidate's answer to a question, made of the messages in `answerpart`.
+
+    Rows are only ever added: re-answering or editing a message makes a new version, and the latest
+    version of a question is the current one. An answer is "open" while the candidate is still adding
+    messages, and "complete" once they tap Done (or move on after a follow-up).
+    """
 
     __table_args__ = (UniqueConstraint("run_id", "question_id", "version"),)
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="questionrun.id", index=True)
     question_id: str
     version: int = 1
-    text: str
+    status: str = "open"
+    # The follow-up question the bot asked because the answer was thin (asked at most once).
+    probe: str | None = None
+    probed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime = created_at_field()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+
+
+class Attachment(SQLModel, table=True):
+    """A file a candidate sent; its SHA-256 is filled in once the file has been fetched from Telegram."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # voice, audio, photo, document, video, video_note
+    file_id: str
+    file_unique_id: str = Field(index=True)
+    file_size: int | None = None
+    duration: int | None = None
+    mime_type: str | None = None
+    file_name: str | None = None
+    sha256: str | None = Field(default=None, index=True)
+    fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fetch_attempts: int = 0
+    fetch_error: str | None = None
+
+
+class AnswerPart(SQLModel, table=True):
+    """One message within an answer version: text, or an attachment with an optional caption."""
+
+    __table_args__ = (UniqueConstraint("answer_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    seq: int
+    text: str | None = None
+    attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
+    in_follow_up: bool = False  # sent in reply to the answer's probe
     chat_id: int = Field(sa_type=BigInteger)
     message_id: int = Field(sa_type=BigInteger)
-    # The Telegram update that carried the answer: unique, so an update can never be applied twice.
-    update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    update_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recorded_at: datetime = created_at_field()
+
+
+class Submission(SQLModel, table=True):
+    """A candidate's declaration that the submitted answers are their own work; it locks them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    declaration: str
+    declared_by: str
+    declared_by_telegram_id: int = Field(sa_type=BigInteger)
+    declared_at: datetime = created_at_field()
 
 
 class AnswerCriterion(SQLModel, table=True):

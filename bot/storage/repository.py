@@ -9,12 +9,15 @@ from sqlmodel import Session, select
 from bot.storage.models import (
     Answer,
     AnswerCriterion,
+    AnswerPart,
     Assessor,
+    Attachment,
     Candidate,
     Criterion,
     Enrolment,
     Invite,
     QuestionRun,
+    Submission,
     Unit,
 )
 
@@ -74,13 +77,25 @@ class Repository:
         ).all()
 
     # question runs and answers
+    def submissions(self, enrolment_id: int) -> Sequence[Submission]:
+        return self.session.exec(
+            select(Submission).where(Submission.enrolment_id == enrolment_id).order_by(Submission.id)
+        ).all()
+
     def open_run(self, candidate_id: int) -> tuple[QuestionRun, Enrolment] | None:
-        """The candidate's question run that is waiting for an answer, most recently active first."""
+        """The candidate's most recently active question run that still has a question waiting."""
         return self.session.exec(
             select(QuestionRun, Enrolment)
             .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
             .where(Enrolment.candidate_id == candidate_id, QuestionRun.current_question_id.is_not(None))
-            .order_by(QuestionRun.updated_at.desc())
+            .order_by(QuestionRun.updated_at.desc(), QuestionRun.id.desc())
+        ).first()
+
+    def run_with_enrolment(self, run_id: int) -> tuple[QuestionRun, Enrolment] | None:
+        return self.session.exec(
+            select(QuestionRun, Enrolment)
+            .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
+            .where(QuestionRun.id == run_id)
         ).first()
 
     def runs(self, enrolment_id: int) -> Sequence[QuestionRun]:
@@ -88,14 +103,30 @@ class Repository:
             select(QuestionRun).where(QuestionRun.enrolment_id == enrolment_id).order_by(QuestionRun.id)
         ).all()
 
-    def answered_question_ids(self, run_id: int) -> set[str]:
-        return set(self.session.exec(select(Answer.question_id).where(Answer.run_id == run_id).distinct()))
-
     def next_version(self, run_id: int, question_id: str) -> int:
         latest = self.session.exec(
             select(func.max(Answer.version)).where(Answer.run_id == run_id, Answer.question_id == question_id)
         ).one()
         return (latest or 0) + 1
+
+    def latest_answer(self, run_id: int, question_id: str) -> Answer | None:
+        return self.session.exec(
+            select(Answer)
+            .where(Answer.run_id == run_id, Answer.question_id == question_id)
+            .order_by(Answer.version.desc())
+        ).first()
+
+    def latest_answers(self, run_id: int) -> list[Answer]:
+        """The current version of each question's answer in a run."""
+        latest: dict[str, Answer] = {}
+        for answer in self.session.exec(select(Answer).where(Answer.run_id == run_id).order_by(Answer.version)):
+            latest[answer.question_id] = answer
+        return list(latest.values())
+
+    def all_answers(self, run_id: int) -> Sequence[Answer]:
+        return self.session.exec(
+            select(Answer).where(Answer.run_id == run_id).order_by(Answer.question_id, Answer.version)
+        ).all()
 
     def add_answer(self, answer: Answer, criteria: Iterable[Criterion]) -> Answer:
         self.add(answer)
@@ -104,16 +135,43 @@ class Repository:
         self.session.flush()
         return answer
 
-    def answers_with_criteria(self, run_id: int) -> list[tuple[Answer, list[Criterion]]]:
-        answers = self.session.exec(select(Answer).where(Answer.run_id == run_id).order_by(Answer.id)).all()
-        tags: dict[int, list[Criterion]] = {answer.id: [] for answer in answers}
-        if answers:
-            rows = self.session.exec(
-                select(AnswerCriterion.answer_id, Criterion)
-                .join(Criterion, AnswerCriterion.criterion_id == Criterion.id)
-                .where(AnswerCriterion.answer_id.in_(tags.keys()))
+    def answer_criteria(self, answer_id: int) -> list[Criterion]:
+        return list(
+            self.session.exec(
+                select(Criterion)
+                .join(AnswerCriterion, AnswerCriterion.criterion_id == Criterion.id)
+                .where(AnswerCriterion.answer_id == answer_id)
                 .order_by(Criterion.id)
             )
-            for answer_id, criterion in rows:
-                tags[answer_id].append(criterion)
-        return [(answer, tags[answer.id]) for answer in answers]
+        )
+
+    def parts(self, answer_id: int) -> list[AnswerPart]:
+        return list(self.session.exec(select(AnswerPart).where(AnswerPart.answer_id == answer_id).order_by(AnswerPart.seq)))
+
+    def attachment(self, attachment_id: int) -> Attachment | None:
+        return self.session.get(Attachment, attachment_id)
+
+    def answer_of_candidate(self, candidate_id: int, answer_id: int) -> tuple[Answer, QuestionRun, Enrolment] | None:
+        return self.session.exec(
+            select(Answer, QuestionRun, Enrolment)
+            .join(QuestionRun, Answer.run_id == QuestionRun.id)
+            .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
+            .where(Answer.id == answer_id, Enrolment.candidate_id == candidate_id)
+        ).first()
+
+    def answer_with_message(
+        self, candidate_id: int, chat_id: int, message_id: int
+    ) -> tuple[Answer, QuestionRun, Enrolment] | None:
+        """The newest answer version holding this message of the candidate's."""
+        return self.session.exec(
+            select(Answer, QuestionRun, Enrolment)
+            .join(AnswerPart, AnswerPart.answer_id == Answer.id)
+            .join(QuestionRun, Answer.run_id == QuestionRun.id)
+            .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
+            .where(
+                Enrolment.candidate_id == candidate_id,
+                AnswerPart.chat_id == chat_id,
+                AnswerPart.message_id == message_id,
+            )
+            .order_by(Answer.version.desc())
+        ).first()

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.domain.banks import Banks
+from bot.rendering import command_menu
 from bot.settings import Settings
 from bot.telegram import handlers
 from bot.telegram.pipeline import UpdatePipeline
@@ -33,6 +34,7 @@ async def serve(settings: Settings, engine: Engine, banks: Banks, started: async
     application = build_application(settings)
     async with application:  # initialize (getMe) and shutdown
         await application.bot.delete_webhook()
+        await application.bot.set_my_commands(list(command_menu().items()))
         log.info("nvqbot is running as @%s", application.bot.username)
         if started is not None:
             started.set()

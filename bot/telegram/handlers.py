@@ -1,13 +1,29 @@
-"""Handlers: translate Telegram updates into domain calls and domain outcomes into templated replies."""
+"""Handlers: translate Telegram updates into domain calls, and domain outcomes into templated replies."""
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.domain.assessment import IncomingAnswer, InviteRefused, PdRefusal, Person, Stranger
+from bot.domain.assessment import InviteRefused
+from bot.domain.sittings import (
+    AnswerSaved,
+    Edited,
+    IncomingAttachment,
+    IncomingMessage,
+    NothingToFinish,
+    PartKept,
+    Person,
+    ProbeAsked,
+    Prompt,
+    Refusal,
+    Review,
+    Stranger,
+)
 from bot.telegram import keyboards
 from bot.telegram.work import current_work
 
-PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = PRIVATE & filters.UpdateType.MESSAGE
+ATTACHMENT = filters.VOICE | filters.AUDIO | filters.PHOTO | filters.Document.ALL | filters.VIDEO | filters.VIDEO_NOTE
 
 
 def _person(update: Update) -> Person:
@@ -15,66 +31,194 @@ def _person(update: Update) -> Person:
     return Person(user_id=user.id, chat_id=update.effective_chat.id, name=user.full_name)
 
 
+def _incoming(update: Update, message: Message) -> IncomingMessage:
+    return IncomingMessage(
+        text=message.text or message.caption,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        update_id=update.update_id,
+        sent_at=message.edit_date or message.date,
+        attachment=_attachment(message),
+    )
+
+
+def _attachment(message: Message) -> IncomingAttachment | None:
+    for kind in ("voice", "audio", "document", "video", "video_note"):
+        media = getattr(message, kind)
+        if media is not None:
+            return IncomingAttachment(
+                kind=kind,
+                file_id=media.file_id,
+                file_unique_id=media.file_unique_id,
+                file_size=media.file_size,
+                duration=_seconds(getattr(media, "duration", None)),
+                mime_type=getattr(media, "mime_type", None),
+                file_name=getattr(media, "file_name", None),
+            )
+    if message.photo:
+        largest = message.photo[-1]
+        return IncomingAttachment("photo", largest.file_id, largest.file_unique_id, largest.file_size)
+    return None
+
+
+def _seconds(duration) -> int | None:
+    return int(duration.total_seconds()) if hasattr(duration, "total_seconds") else duration
+
+
+def _show(person: Person, outcome, **extra) -> None:
+    """Reply with whatever a sitting step led to."""
+    work = current_work()
+    if isinstance(outcome, Stranger):
+        work.reply(person.chat_id, f"{outcome.value}.html")
+    elif isinstance(outcome, Refusal):
+        work.reply(person.chat_id, "refused.html", refusal=outcome.value)
+    elif isinstance(outcome, Prompt):
+        work.reply(person.chat_id, "prompt.html", keyboard=keyboards.answering(), prompt=outcome, **extra)
+    elif isinstance(outcome, PartKept):
+        work.reply(person.chat_id, "part_kept.html", keyboard=keyboards.answering(), outcome=outcome)
+    elif isinstance(outcome, ProbeAsked):
+        work.reply(person.chat_id, "probe.html", keyboard=keyboards.answering(), outcome=outcome)
+    elif isinstance(outcome, NothingToFinish):
+        work.reply(person.chat_id, "nothing_to_finish.html", keyboard=keyboards.answering(), prompt=outcome.prompt)
+    elif isinstance(outcome, AnswerSaved):
+        keyboard = keyboards.answering() if outcome.next_prompt else None
+        work.reply(person.chat_id, "answer_saved.html", keyboard=keyboard, outcome=outcome)
+    else:
+        raise TypeError(f"no reply for {outcome!r}")
+
+
+# commands
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person = current_work(), _person(update)
     if not context.args:
-        work.reply(person.chat_id, "start_without_code.html")
+        resumed = work.sittings.resume(person)
+        if isinstance(resumed, Prompt):
+            _show(person, resumed, resumed=True)
+        else:
+            work.reply(person.chat_id, "start_without_code.html", enrolled=resumed is Stranger.NOTHING_OPEN)
         return
     outcome = work.assessment.redeem_invite(person, context.args[0])
-    template = "invite_refused.html" if isinstance(outcome, InviteRefused) else "enrolled.html"
-    work.reply(person.chat_id, template, outcome=outcome, name=person.name)
-
-
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person, message = current_work(), _person(update), update.message
-    outcome = work.assessment.record_answer(
-        person,
-        IncomingAnswer(
-            text=message.text,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            update_id=update.update_id,
-            sent_at=message.date,
-        ),
-    )
-    if isinstance(outcome, Stranger):
-        work.reply(person.chat_id, f"{outcome.value}.html")
+    if isinstance(outcome, InviteRefused):
+        keyboard = keyboards.answering() if outcome.prompt else None
+        work.reply(person.chat_id, "invite_refused.html", keyboard=keyboard, outcome=outcome)
     else:
-        work.reply(person.chat_id, "answer_saved.html", outcome=outcome)
+        work.reply(person.chat_id, "enrolled.html", keyboard=keyboards.answering(), outcome=outcome, name=person.name)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    current_work().reply(update.effective_chat.id, "help.html")
+
+
+async def continue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = _person(update)
+    _show(person, current_work().sittings.resume(person), resumed=True)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), _person(update)
+    paused = work.sittings.pause(person)
+    work.reply(person.chat_id, "paused.html", keyboard=keyboards.carry_on(), was_sitting=paused)
+
+
+async def units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), _person(update)
+    work.reply(person.chat_id, "units.html", units=work.sittings.progress(person))
 
 
 async def pd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person = current_work(), _person(update)
-    choices = work.assessment.pd_choices(person)
+    choices = work.sittings.pd_choices(person)
     many_units = len({choice.unit_code for choice in choices}) > 1
-    work.reply(
-        person.chat_id, "pd_menu.html", keyboard=keyboards.pd_cases(choices), choices=choices, many_units=many_units
-    )
+    work.reply(person.chat_id, "pd_menu.html", keyboard=keyboards.pd_cases(choices), choices=choices, many_units=many_units)
 
 
-async def pd_case_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person, query = current_work(), _person(update), update.callback_query
-    work.answer_button(person.chat_id, query.id)
-    chosen = keyboards.parse_pd_case(query.data)
-    outcome = work.assessment.start_pd_case(person, *chosen) if chosen else PdRefusal.NOT_ENROLLED
-    if isinstance(outcome, PdRefusal):
-        work.reply(person.chat_id, "pd_refused.html", refusal=outcome.value)
+async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = _person(update)
+    _show_review(person, current_work().sittings.review(person))
+
+
+def _show_review(person: Person, outcome) -> None:
+    if isinstance(outcome, Review):
+        current_work().reply(person.chat_id, "review.html", keyboard=keyboards.review(outcome), review=outcome)
     else:
-        work.reply(person.chat_id, "pd_started.html", prompt=outcome)
+        _show(person, outcome)
 
 
-async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person = current_work(), _person(update)
-    work.answer_button(person.chat_id, update.callback_query.id)
-    work.reply(person.chat_id, "pd_refused.html", refusal="unknown")
+    paused = work.sittings.reminders(person)
+    if isinstance(paused, Stranger):
+        _show(person, paused)
+    else:
+        work.reply(person.chat_id, "reminders.html", keyboard=keyboards.reminders(paused), paused=paused, changed=False)
+
+
+# messages
+async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person, incoming = current_work(), _person(update), _incoming(update, update.message)
+    outcome = work.sittings.take_message(person, incoming)
+    work.attachments_added = isinstance(outcome, PartKept) and incoming.attachment is not None
+    _show(person, outcome)
+
+
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), _person(update)
+    outcome = work.sittings.edit(person, _incoming(update, update.edited_message))
+    if outcome is None:
+        return  # an edit of a message that was not part of an answer changes no evidence
+    if isinstance(outcome, Stranger):
+        _show(person, outcome)
+    else:
+        work.reply(person.chat_id, "edited.html", edited=outcome if isinstance(outcome, Edited) else None,
+                   problem=None if isinstance(outcome, Edited) else outcome.value)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    current_work().reply(update.effective_chat.id, "not_text.html")
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     current_work().reply(update.effective_chat.id, "unknown_command.html")
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    current_work().reply(update.effective_chat.id, "not_text.html")
+# buttons
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person, query = current_work(), _person(update), update.callback_query
+    work.answer_button(person.chat_id, query.id)
+    action, number, name = keyboards.parse(query.data) or (None, None, None)
+    sittings = work.sittings
+    if action == keyboards.DONE:
+        _show(person, sittings.finish(person))
+    elif action == keyboards.SKIP:
+        _show(person, sittings.skip(person))
+    elif action == keyboards.AGAIN:
+        _show(person, sittings.current(person))
+    elif action == keyboards.CONTINUE:
+        _show(person, sittings.resume(person), resumed=True)
+    elif action == keyboards.PD_CASE and number and name:
+        _show(person, sittings.start_pd_case(person, number, name), case_start=True)
+    elif action == keyboards.CHANGE and number:
+        _show(person, sittings.reanswer(person, number), reanswer=True)
+    elif action == keyboards.SUBMIT and number:
+        asked = sittings.ask_declaration(person, number)
+        if isinstance(asked, Refusal):
+            _show(person, asked)
+        else:
+            work.reply(person.chat_id, "declaration.html", keyboard=keyboards.declaration(number), asked=asked)
+    elif action == keyboards.CONFIRM and number:
+        submitted = sittings.submit(person, number)
+        if isinstance(submitted, Refusal):
+            _show(person, submitted)
+        else:
+            work.reply(person.chat_id, "submitted.html", submitted=submitted)
+    elif action in (keyboards.PAUSE_REMINDERS, keyboards.RESUME_REMINDERS):
+        paused = sittings.reminders(person, paused=action == keyboards.PAUSE_REMINDERS)
+        if isinstance(paused, Stranger):
+            _show(person, paused)
+        else:
+            work.reply(person.chat_id, "reminders.html", keyboard=keyboards.reminders(paused), paused=paused, changed=True)
+    else:
+        _show(person, Refusal.NOT_YOURS)
 
 
 async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,12 +226,24 @@ async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> 
     current_work().failure = context.error
 
 
+COMMANDS = {
+    "help": help_command,
+    "continue": continue_command,
+    "cancel": cancel,
+    "units": units,
+    "pd": pd,
+    "review": review,
+    "reminders": reminders,
+}
+
+
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("start", start, filters=PRIVATE_MESSAGE))
-    application.add_handler(CommandHandler("pd", pd, filters=PRIVATE_MESSAGE))
-    application.add_handler(CallbackQueryHandler(pd_case_chosen, pattern=r"^pd:"))
-    application.add_handler(CallbackQueryHandler(unknown_button))
-    application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, unknown_command))
-    application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.TEXT, answer))
-    application.add_handler(MessageHandler(PRIVATE_MESSAGE, not_text))
+    application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGE))
+    for name, callback in COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
+    application.add_handler(MessageHandler(NEW_MESSAGE & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(NEW_MESSAGE & (filters.TEXT | ATTACHMENT), message))
+    application.add_handler(MessageHandler(NEW_MESSAGE, not_text))
+    application.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & (filters.TEXT | filters.CAPTION), edited))
+    application.add_handler(CallbackQueryHandler(button))
     application.add_error_handler(record_failure)

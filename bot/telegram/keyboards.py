@@ -8,28 +8,67 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.assessment import PdChoice
+from bot.domain.sittings import PdChoice, Review
+from bot.rendering import button_label
 
-_PD_CASE = re.compile(r"^pd:(\d{1,12}):([A-Za-z0-9_-]{1,40})$")
+# Callback data: an action word, then up to two id fields.
+_CALLBACK = re.compile(r"^([a-z]{2,8})(?::(\d{1,12}))?(?::([A-Za-z0-9_-]{1,40}))?$")
+
+DONE, SKIP, AGAIN = "done", "skip", "again"
+CONTINUE, PAUSE_REMINDERS, RESUME_REMINDERS = "cont", "rpause", "rresume"
+PD_CASE, CHANGE, SUBMIT, CONFIRM = "pd", "change", "submit", "confirm"
+
+
+def parse(data: str | None) -> tuple[str, int | None, str | None] | None:
+    """(action, number, name) from a button's data, or None if it is not one of ours."""
+    match = _CALLBACK.match(data or "")
+    if not match:
+        return None
+    action, number, name = match.groups()
+    return action, int(number) if number else None, name
+
+
+def _button(label: str, *data) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=":".join(str(d) for d in data))
+
+
+def answering() -> InlineKeyboardMarkup:
+    """Under every question and every acknowledged message of an answer."""
+    return InlineKeyboardMarkup(
+        [[_button(button_label("done"), DONE), _button(button_label("skip"), SKIP)], [_button(button_label("again"), AGAIN)]]
+    )
+
+
+def carry_on() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(button_label("continue"), CONTINUE)]])
 
 
 def pd_cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
     """One button a case type not yet described, labelled from the question bank."""
     many_units = len({choice.unit_code for choice in choices}) > 1
     buttons = [
-        [
-            InlineKeyboardButton(
-                f"{choice.unit_code}: {choice.case_type}" if many_units else choice.case_type,
-                callback_data=f"pd:{choice.enrolment_id}:{choice.case_id}",
-            )
-        ]
-        for choice in choices
-        if choice.state != "done"
+        [_button(f"{c.unit_code}: {c.case_type}" if many_units else c.case_type, PD_CASE, c.enrolment_id, c.case_id)]
+        for c in choices
+        if c.state != "done"
     ]
     return InlineKeyboardMarkup(buttons) if buttons else None
 
 
-def parse_pd_case(data: str | None) -> tuple[int, str] | None:
-    """(enrolment id, case id) from a PD button's data, or None if it is not one."""
-    match = _PD_CASE.match(data or "")
-    return (int(match.group(1)), match.group(2)) if match else None
+def review(outline: Review) -> InlineKeyboardMarkup | None:
+    changeable = [item for item in outline.items if not item.locked]
+    rows = [
+        [_button(button_label("change", number=item.number), CHANGE, item.answer_id) for item in changeable[i : i + 5]]
+        for i in range(0, len(changeable), 5)
+    ]
+    if outline.unlocked:
+        rows.append([_button(button_label("submit"), SUBMIT, outline.enrolment_id)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def declaration(enrolment_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(button_label("confirm"), CONFIRM, enrolment_id)]])
+
+
+def reminders(paused: bool) -> InlineKeyboardMarkup:
+    action = RESUME_REMINDERS if paused else PAUSE_REMINDERS
+    return InlineKeyboardMarkup([[_button(button_label("resume_reminders" if paused else "pause_reminders"), action)]])

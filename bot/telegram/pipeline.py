@@ -35,6 +35,7 @@ from bot.storage.updates import (
     store_updates,
     undelivered_ids,
 )
+from bot.telegram.files import fetch_attachments
 from bot.telegram.work import Work
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class UpdatePipeline:
     async def run(self) -> None:
         """Poll and process until cancelled."""
         await self.deliver_leftovers()
+        await self._fetch_files()
         self._news.set()  # anything stored but unprocessed before a restart
         await asyncio.gather(self._poll_forever(), self._process_forever())
 
@@ -173,6 +175,8 @@ class UpdatePipeline:
             self._give_up_or_retry(update_id, payload, error)
             return True
         await self.deliver(work.queued)
+        if work.attachments_added:
+            await self._fetch_files()
         return True
 
     def _give_up_or_retry(self, update_id: int, payload: dict | None, error: Exception) -> None:
@@ -186,6 +190,12 @@ class UpdatePipeline:
         except SQLAlchemyError as db_error:
             self._report_database_down(db_error)
         self._news.set()
+
+    async def _fetch_files(self) -> None:
+        try:
+            await fetch_attachments(self.bot, self.engine, self.now)
+        except SQLAlchemyError as error:
+            self._report_database_down(error)
 
     # replying
     async def deliver_leftovers(self) -> None:

@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
+from bot.domain.sittings import Sittings
 from bot.rendering import telegram_text
 from bot.storage.repository import Repository
 from bot.storage.updates import queue_call
@@ -25,8 +26,11 @@ _current: ContextVar["Work"] = ContextVar("nvqbot_work")
 class Work:
     def __init__(self, session: Session, banks: Banks, now: Callable[[], datetime]):
         self.session = session
-        self.assessment = Assessment(Repository(session), banks, now)
+        repo = Repository(session)
+        self.assessment = Assessment(repo, banks, now)
+        self.sittings = Sittings(repo, banks, now)
         self.queued: list[int] = []
+        self.attachments_added = False
         self.failure: BaseException | None = None
 
     def reply(self, chat_id: int, template: str, keyboard: InlineKeyboardMarkup | None = None, **context) -> None:

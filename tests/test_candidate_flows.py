@@ -1,0 +1,183 @@
+"""The candidate's side end to end, over the emulator: sittings, probes, PD, attachments, edits, review and submission."""
+
+import hashlib
+import json
+
+import pytest
+from sqlmodel import select
+
+from bot.storage.db import transaction
+from bot.storage.models import Attachment
+from tests.botprocess import nvqbot
+from tests.phone import Phone, add_assessor, html, invite, wait_until
+
+pytestmark = pytest.mark.slow
+SAM = 501
+FULL_ANSWER = (
+    "We record every complaint on the CRM system and follow the complaints procedure, then the team"
+    " leader reviews the log each week and tells the customer what happens next."
+)
+
+
+@pytest.fixture
+def sam(emulator, bot, database_url) -> Phone:
+    """Sam, enrolled on cg-310 by invite, looking at question 1."""
+    add_assessor(database_url)
+    code = invite(database_url)
+    bot.start()
+    phone = Phone(emulator, SAM, "Sam", "Candidate")
+    assert "Question 1 of" in phone.send(f"/start {code}")["text"]
+    return phone
+
+
+def answers(database_url: str) -> list[dict]:
+    exported = nvqbot(database_url, "export", "--candidate", str(SAM))
+    assert exported.returncode == 0, exported.stderr
+    return json.loads(exported.stdout)["units"][0]["answers"]
+
+
+def test_the_command_menu_is_registered(sam, emulator):
+    commands = [call for call in emulator.calls if call["method"] == "setMyCommands"]
+    names = [c["command"] for c in commands[-1]["params"]["commands"]]
+    assert names == ["start", "continue", "units", "pd", "review", "cancel", "reminders", "help"]
+
+
+def test_a_sitting_split_across_a_bot_restart_carries_on_where_it_was(sam, bot, database_url, banks):
+    sam.answer(FULL_ANSWER)
+    sam.send("We look at the complaints log")
+    assert "Paused" in sam.send("/cancel")["text"]
+    assert "not answering a question right now" in sam.send("hello?")["text"]
+    bot.kill()
+    bot.start()
+    resumed = sam.send("/continue")["text"]
+    second = banks.unit("cg-310").knowledge_sets[0].questions[1]
+    assert "Welcome back" in resumed and html(second.text) in resumed
+    assert "already sent 1 message" in resumed
+    sam.send("every Monday with the team leader, and we spot the problems that repeat and tell the manager.")
+    assert "Question 3 of" in sam.press("done")["text"]
+    assert answers(database_url)[1]["answer"] == (
+        "We look at the complaints log every Monday with the team leader, and we spot the problems that repeat"
+        " and tell the manager."
+    )
+
+
+def test_a_three_message_answer_is_one_answer(sam, database_url):
+    replies = [sam.send(text)["text"] for text in [
+        "When a customer complains I listen and apologise,",
+        "then I record it on the CRM system following our complaints procedure,",
+        "and I tell the customer what happens next and when the team leader will call.",
+    ]]
+    assert "3 messages so far" in replies[2]
+    sam.press("done")
+    first = answers(database_url)[0]
+    assert len(first["parts"]) == 3
+    assert first["answer"].startswith("When a customer complains I listen and apologise, then I record it")
+
+
+def test_a_thin_answer_gets_a_probe_and_the_follow_up_is_kept(sam, database_url, banks):
+    probe = banks.unit("cg-310").knowledge_sets[0].questions[0].probes[0]
+    sam.send("I sort it.")
+    probed = sam.press("done")["text"]
+    assert "Could you tell me a bit more?" in probed and html(probe) in probed
+    sam.send("I log it on the CRM.")
+    assert "Question 2 of" in sam.press("done")["text"]
+    first = answers(database_url)[0]
+    assert first["probe"] == probe and first["answer"] == "I sort it." and first["follow_up"] == "I log it on the CRM."
+
+
+def test_a_voice_note_is_kept_with_its_sha256(sam, emulator, engine, database_url):
+    recording = b"OggS fake voice note " * 200
+    before = len(sam.received)
+    emulator.post_voice(SAM, recording, duration=14)
+    assert "Got it" in sam.next_reply(before)["text"]
+    stored = wait_until(lambda: _fetched_attachment(engine), what="the voice note to be fetched")
+    assert stored.sha256 == hashlib.sha256(recording).hexdigest()
+    assert (stored.kind, stored.duration, stored.file_size) == ("voice", 14, len(recording))
+    sam.press("done")
+    part = answers(database_url)[0]["parts"][0]
+    assert part["attachment"]["sha256"] == hashlib.sha256(recording).hexdigest()
+
+
+def _fetched_attachment(engine):
+    with transaction(engine) as session:
+        return session.exec(select(Attachment).where(Attachment.sha256.is_not(None))).first()
+
+
+def test_stickers_and_locations_are_refused_politely(sam, emulator, database_url):
+    for post in (lambda: emulator.post_sticker(SAM), lambda: emulator.post_location(SAM, 51.5, -0.1)):
+        before = len(sam.received)
+        post()
+        assert "answer in words or a voice note" in sam.next_reply(before)["text"]
+    assert answers(database_url) == []
+
+
+def test_an_edited_message_makes_a_new_version(sam, emulator, database_url):
+    sent = sam.post(FULL_ANSWER)
+    sam.next_reply(1)
+    sam.press("done")
+    before = len(sam.received)
+    emulator.edit_message(SAM, sent["message"]["message_id"], FULL_ANSWER.replace("CRM system", "Zendesk system"))
+    assert "version 2" in sam.next_reply(before)["text"]
+    versions = [a for a in answers(database_url) if a["question_id"] == answers(database_url)[0]["question_id"]]
+    assert [v["version"] for v in versions] == [1, 2]
+    assert "CRM system" in versions[0]["answer"] and "Zendesk system" in versions[1]["answer"]
+
+
+def test_a_pd_case_is_recorded_against_its_criteria(sam, database_url, banks):
+    menu = sam.send("/pd")
+    cases = banks.unit("cg-310").pd_cases
+    assert [row[0]["text"] for row in menu["reply_markup"]["inline_keyboard"]] == [c.case_type for c in cases]
+    case = cases[2]
+    started = sam.press(f"pd:{menu['reply_markup']['inline_keyboard'][2][0]['callback_data'].split(':', 1)[1]}", on=menu)
+    assert html(case.case_type) in started["text"] and html(case.parts[0].prompt) in started["text"]
+    for number, part in enumerate(case.parts, 1):
+        assert sam.shows(part.prompt), f"part {number}"
+        sam.answer(f"Part {number} of my real case: {FULL_ANSWER}")
+    assert f"everything for <b>{html(case.case_type)}</b>" in sam.received[-1]["text"]
+    assert "Question 1 of" in sam.received[-1]["text"]  # back to the question left for the case
+    pd_answers = [a for a in answers(database_url) if a["method"] == "PD"]
+    assert [{c["ref"] for c in a["criteria"]} for a in pd_answers] == [set(p.criteria) for p in case.parts]
+    units = sam.send("/units")["text"]
+    assert html(case.case_type) not in units and html(cases[0].case_type) in units
+
+
+def test_review_reanswer_declaration_and_submission_then_nothing_changes(sam, emulator, database_url, banks):
+    first = sam.post(FULL_ANSWER)
+    sam.next_reply(1)
+    sam.press("done")
+    sam.answer("Second answer: " + FULL_ANSWER)
+    review = sam.send("/review")
+    assert "1. Q 310.4.1" in review["text"] and "2. Q 310.4.2" in review["text"]
+    assert "Question 1 of" in sam.press(_data(review, "✏️ 1"), on=review)["text"]
+    sam.answer("A better first answer: " + FULL_ANSWER)
+    review = sam.send("/review")
+    assert "(version 2)" in review["text"]
+    declaration = sam.press(_data(review, "📨 Submit for assessment"), on=review)
+    assert html(banks.unit("cg-310").unit.declaration) in declaration["text"]
+    submitted = sam.press(_data(declaration, "✍️ I confirm"), on=declaration)
+    assert "Submitted: 2 answers" in submitted["text"]
+
+    locked = sam.send("/review")
+    assert "🔒" in locked["text"] and (locked.get("reply_markup") is None or not locked["reply_markup"]["inline_keyboard"])
+    assert "can't be changed" in sam.press(_data(review, "✏️ 1"), on=review)["text"]
+    before = len(sam.received)
+    emulator.edit_message(SAM, first["message"]["message_id"], "changed after submission")
+    assert "hasn't changed" in sam.next_reply(before)["text"] or "already been submitted" in sam.received[-1]["text"]
+    exported = answers(database_url)
+    assert all(a["submission_id"] for a in exported if a["status"] == "complete" and a["version"] == max(
+        b["version"] for b in exported if b["question_id"] == a["question_id"]))
+    assert "changed after submission" not in json.dumps(exported)
+
+
+def _data(message: dict, label: str) -> str:
+    buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    return next(b["callback_data"] for b in buttons if b["text"] == label)
+
+
+def test_help_units_and_reminders(sam):
+    assert "/continue" in sam.send("/help")["text"]
+    units = sam.send("/units")["text"]
+    assert "0 of 4 knowledge points answered" in units and "due 31 Dec 2099" in units
+    paused = sam.send("/reminders")
+    assert "Reminders are on" in paused["text"]
+    assert "now paused" in sam.press("rpause", on=paused)["text"]
