@@ -402,23 +402,19 @@ class Sittings:
         return self._prompt(enrolment, run)
 
     def ask_declaration(self, person: Person, enrolment_id: int) -> DeclarationAsked | Refusal:
-        _, enrolment = self._own_enrolment(person, enrolment_id)
-        if enrolment is None:
-            return Refusal.NOT_YOURS
-        waiting = [a for a, _, _ in self._finished_answers(enrolment) if a.submission_id is None]
-        if not waiting:
-            return Refusal.NOTHING_TO_SUBMIT
+        found = self._submittable(person, enrolment_id)
+        if isinstance(found, Refusal):
+            return found
+        _, enrolment, waiting = found
         bank = self._bank(enrolment)
         return DeclarationAsked(enrolment.id, bank.unit.title, bank.unit.declaration, len(waiting))
 
     def submit(self, person: Person, enrolment_id: int) -> Submitted | Refusal:
         """Record the declaration and lock every finished answer not yet submitted."""
-        candidate, enrolment = self._own_enrolment(person, enrolment_id)
-        if enrolment is None:
-            return Refusal.NOT_YOURS
-        waiting = [a for a, _, _ in self._finished_answers(enrolment) if a.submission_id is None]
-        if not waiting:
-            return Refusal.NOTHING_TO_SUBMIT
+        found = self._submittable(person, enrolment_id)
+        if isinstance(found, Refusal):
+            return found
+        candidate, enrolment, waiting = found
         bank = self._bank(enrolment)
         submission = self.repo.add(
             Submission(
@@ -447,6 +443,14 @@ class Sittings:
         return candidate.reminders_paused
 
     # helpers
+    def _submittable(self, person: Person, enrolment_id: int) -> tuple[Candidate, Enrolment, list[Answer]] | Refusal:
+        """The person's enrolment and its finished answers not yet submitted."""
+        candidate, enrolment = self._own_enrolment(person, enrolment_id)
+        if enrolment is None:
+            return Refusal.NOT_YOURS
+        waiting = [a for a, _, _ in self._finished_answers(enrolment) if a.submission_id is None]
+        return (candidate, enrolment, waiting) if waiting else Refusal.NOTHING_TO_SUBMIT
+
     def _candidate(self, person: Person) -> tuple[Candidate | None, Stranger | None]:
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         if candidate is not None:
