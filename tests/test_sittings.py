@@ -9,8 +9,8 @@ from sqlmodel import func, select
 from bot.domain.assessment import Assessment
 from bot.domain.sittings import (
     AnswerSaved,
-    EditProblem,
     Edited,
+    EditProblem,
     IncomingAttachment,
     IncomingMessage,
     NothingToFinish,
@@ -25,7 +25,7 @@ from bot.domain.sittings import (
 )
 from bot.domain.transcript import candidate_transcript
 from bot.storage.db import transaction
-from bot.storage.models import Answer, Attachment, QuestionRun
+from bot.storage.models import Answer, Attachment, Judgment, QuestionRun
 from bot.storage.repository import Repository
 
 SAM = Person(user_id=501, chat_id=501, name="Sam Candidate")
@@ -264,3 +264,21 @@ def test_strangers_are_told_apart(engine, banks):
     assert stranger.do("resume") is Stranger.NOT_ENROLLED
     with transaction(engine) as session:
         assert session.exec(select(func.count()).select_from(QuestionRun)).one() == 0
+
+
+def test_a_referred_answer_can_be_answered_again_and_submitted_again(enrol, engine):
+    sam = enrol()
+    sam.answer()
+    enrolment_id = sam.do("review").enrolment_id
+    sam.do("submit", enrolment_id)
+    first = sam.do("review").items[0]
+    assert sam.do("reanswer", first.answer_id) is Refusal.LOCKED
+    with transaction(engine) as session:  # the assessor's "not yet", as the assessor's side records it
+        assessor = Repository(session).assessor_by_telegram_id(11)
+        session.add(Judgment(answer_id=first.answer_id, assessor_id=assessor.id, outcome="not_yet", feedback="Name the system <you> use."))
+    referred = sam.do("review").items[0]
+    assert not referred.locked and referred.feedback == "Name the system <you> use."
+    assert isinstance(sam.do("reanswer", first.answer_id), Prompt)
+    sam.answer("We use Zendesk. " + FULL_ANSWER)
+    assert sam.do("submit", enrolment_id).answers == 1
+    assert sam.do("review").items[0].version == 2 and sam.do("review").items[0].locked

@@ -164,6 +164,7 @@ class ReviewItem:
     version: int
     preview: str
     locked: bool
+    feedback: str | None = None  # the assessor's reason, when they referred this answer back
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ class Sittings:
         latest = self.repo.latest_answer(run.id, answer.question_id)
         if latest.id != answer.id:
             return EditProblem.OLD_VERSION
-        if answer.submission_id is not None:
+        if self._locked(answer):
             return EditProblem.LOCKED
         copy = self._copy_answer(answer, edited=message)
         question = self._question_set(enrolment, run).question(answer.question_id)
@@ -383,7 +384,8 @@ class Sittings:
                     set_kind=question_set.kind,
                     version=answer.version,
                     preview=_preview(parts, self.repo),
-                    locked=answer.submission_id is not None,
+                    locked=self._locked(answer),
+                    feedback=self._referral_feedback(answer),
                 )
             )
         return Review(enrolment.id, enrolment.unit_code, self._bank(enrolment).unit.title, items)
@@ -395,7 +397,7 @@ class Sittings:
         if found is None:
             return Refusal.NOT_YOURS
         answer, run, enrolment = found
-        if self.repo.latest_answer(run.id, answer.question_id).submission_id is not None:
+        if self._locked(self.repo.latest_answer(run.id, answer.question_id)):
             return Refusal.LOCKED
         run.current_question_id, run.status, run.finished_at = answer.question_id, "in_progress", None
         self._sit(candidate, run)
@@ -450,6 +452,17 @@ class Sittings:
             return Refusal.NOT_YOURS
         waiting = [a for a, _, _ in self._finished_answers(enrolment) if a.submission_id is None]
         return (candidate, enrolment, waiting) if waiting else Refusal.NOTHING_TO_SUBMIT
+
+    def _locked(self, answer: Answer) -> bool:
+        """Submitted answers cannot change, unless the assessor has referred them back ("not yet")."""
+        if answer.submission_id is None:
+            return False
+        judgment = self.repo.latest_judgment(answer.id)
+        return judgment is None or judgment.outcome != "not_yet"
+
+    def _referral_feedback(self, answer: Answer) -> str | None:
+        judgment = self.repo.latest_judgment(answer.id) if answer.submission_id else None
+        return (judgment.feedback or "") if judgment and judgment.outcome == "not_yet" else None
 
     def _candidate(self, person: Person) -> tuple[Candidate | None, Stranger | None]:
         candidate = self.repo.candidate_by_telegram_id(person.user_id)

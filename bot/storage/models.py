@@ -201,3 +201,14 @@ class OutboundMessage(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     attempts: int = 0
     last_error: str | None = None
+
+
+class Judgment(SQLModel, table=True):
+    """An assessor's decision on one answer version: met, or not yet (referred back, with feedback)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    assessor_id: int = Field(foreign_key="assessor.id")
+    outcome: str  # "met" or "not_yet"
+    feedback: str | None = None
+    judged_at: datetime = created_at_field()

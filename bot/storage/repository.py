@@ -16,6 +16,7 @@ from bot.storage.models import (
     Criterion,
     Enrolment,
     Invite,
+    Judgment,
     QuestionRun,
     Submission,
     Unit,
@@ -144,6 +145,11 @@ class Repository:
                 .order_by(Criterion.id)
             )
         )
+
+    def latest_judgment(self, answer_id: int) -> Judgment | None:
+        return self.session.exec(
+            select(Judgment).where(Judgment.answer_id == answer_id).order_by(Judgment.id.desc())
+        ).first()
 
     def parts(self, answer_id: int) -> list[AnswerPart]:
         return list(self.session.exec(select(AnswerPart).where(AnswerPart.answer_id == answer_id).order_by(AnswerPart.seq)))
