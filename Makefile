@@ -21,3 +21,7 @@ test: $(INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/nvqbot run
+
+# Benchmarks at full size (see README for the figures); CI runs them tiny, as smoke tests.
+bench: $(INSTALLED)
+	$(BIN)/python bench/answers.py --database both --postgres-url $${NVQBOT_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}

@@ -1,6 +1,7 @@
 """The durable inbox of Telegram updates and the outbox of Bot API calls."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -61,11 +62,21 @@ def record_failure(session: Session, update_id: int, error: str, now: datetime, 
     return row.processed_at is not None
 
 
-def queue_call(session: Session, chat_id: int, method: str, params: dict) -> OutboundMessage:
+@dataclass(frozen=True)
+class OutboundCall:
+    """A queued Bot API call, as the sender needs it."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: dict
+
+
+def queue_call(session: Session, chat_id: int, method: str, params: dict) -> OutboundCall:
     row = OutboundMessage(chat_id=chat_id, method=method, params=params)
     session.add(row)
     session.flush()
-    return row
+    return OutboundCall(row.id, chat_id, method, params)
 
 
 def undelivered_ids(session: Session, limit: int = 500) -> list[int]:

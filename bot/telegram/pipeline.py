@@ -24,6 +24,7 @@ from bot.rendering import telegram_text
 from bot.storage.db import describe_database_error, transaction
 from bot.storage.models import utcnow
 from bot.storage.updates import (
+    OutboundCall,
     claim_update,
     latest_update_id,
     mark_delivered,
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+SEND_BATCH = 50
 GIVE_UP_AFTER = 3  # attempts at an update (or a reply) that fails for a reason other than the database
 RETRY_PAUSE_S = 2.0
 
@@ -63,18 +65,18 @@ class UpdatePipeline:
         self.poll_timeout = poll_timeout
         self.now = now
         self._news = asyncio.Event()
-        self._replies_waiting = False
+        self._sending: asyncio.Queue[OutboundCall] = asyncio.Queue()
 
     @property
     def bot(self):
         return self.application.bot
 
     async def run(self) -> None:
-        """Poll and process until cancelled."""
-        await self.deliver_leftovers()
+        """Poll, process and send until cancelled."""
+        self._enqueue_leftovers()
         await self._fetch_files()
         self._news.set()  # anything stored but unprocessed before a restart
-        await asyncio.gather(self._poll_forever(), self._process_forever())
+        await asyncio.gather(self._poll_forever(), self._process_forever(), self._send_forever())
 
     # fetching
     async def _poll_forever(self) -> None:
@@ -131,8 +133,6 @@ class UpdatePipeline:
             self._news.clear()
             while await self.process_pending():
                 pass
-            if self._replies_waiting:
-                await self.deliver_leftovers()
 
     async def process_pending(self, batch: int = 100) -> int:
         """Process stored updates in order; returns how many were taken from the store."""
@@ -174,7 +174,8 @@ class UpdatePipeline:
             log.exception("update %s failed", update_id)
             self._give_up_or_retry(update_id, payload, error)
             return True
-        await self.deliver(work.queued)
+        for call in work.queued:
+            self._sending.put_nowait(call)
         if work.attachments_added:
             await self._fetch_files()
         return True
@@ -184,11 +185,15 @@ class UpdatePipeline:
             with transaction(self.engine) as session:
                 closed = record_failure(session, update_id, repr(error), self.now(), GIVE_UP_AFTER)
                 chat_id = _chat_id(payload)
+                apology = None
                 if closed and chat_id is not None:
                     text = telegram_text("something_went_wrong.html")
-                    queue_call(session, chat_id, "sendMessage", {"chat_id": chat_id, "text": text})
+                    apology = queue_call(session, chat_id, "sendMessage", {"chat_id": chat_id, "text": text})
         except SQLAlchemyError as db_error:
             self._report_database_down(db_error)
+            return
+        if apology is not None:
+            self._sending.put_nowait(apology)
         self._news.set()
 
     async def _fetch_files(self) -> None:
@@ -198,44 +203,43 @@ class UpdatePipeline:
             self._report_database_down(error)
 
     # replying
-    async def deliver_leftovers(self) -> None:
-        """Send replies that were committed but not sent (the bot stopped, or the database failed)."""
-        try:
-            with transaction(self.engine) as session:
-                message_ids = undelivered_ids(session)
-        except SQLAlchemyError as error:
-            self._report_database_down(error)
-            return
-        self._replies_waiting = False
-        await self.deliver(message_ids)
-
-    async def deliver(self, message_ids: list[int]) -> None:
-        try:
-            await self._deliver(message_ids)
-        except SQLAlchemyError as error:
-            self._report_database_down(error)
-            self._replies_waiting = True
-
-    async def _deliver(self, message_ids: list[int]) -> None:
-        for message_id in message_ids:
-            with transaction(self.engine) as session:
+    def _enqueue_leftovers(self) -> None:
+        """Queue replies that were committed but not sent when the bot last stopped."""
+        with transaction(self.engine) as session:
+            for message_id in undelivered_ids(session):
                 row = outbound(session, message_id)
-                if row is None or row.sent_at is not None:
-                    continue
-                method, params = row.method, dict(row.params)
+                self._sending.put_nowait(OutboundCall(row.id, row.chat_id, row.method, dict(row.params)))
+
+    async def _send_forever(self) -> None:
+        """Send queued calls in order, alongside processing; record each batch in one transaction."""
+        while True:
+            batch = [await self._sending.get()]
+            while not self._sending.empty() and len(batch) < SEND_BATCH:
+                batch.append(self._sending.get_nowait())
+            outcomes = [(call, await self._send(call)) for call in batch]
             try:
-                result = await self.bot.do_api_request(method, api_kwargs=params)
-            except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
-                result = await self.bot.do_api_request(method, api_kwargs=params)
-            except TelegramError as error:
-                log.warning("%s to chat %s failed: %s", method, row.chat_id, error)
                 with transaction(self.engine) as session:
-                    mark_delivery_failed(session, message_id, repr(error), self.now(), GIVE_UP_AFTER)
-                continue
-            telegram_message_id = result.get("message_id") if isinstance(result, dict) else None
-            with transaction(self.engine) as session:
-                mark_delivered(session, message_id, telegram_message_id, self.now())
+                    for call, outcome in outcomes:
+                        if isinstance(outcome, TelegramError):
+                            mark_delivery_failed(session, call.id, repr(outcome), self.now(), GIVE_UP_AFTER)
+                        else:
+                            mark_delivered(session, call.id, outcome, self.now())
+            except SQLAlchemyError as error:  # sent but not marked: sent again after a restart (at least once)
+                self._report_database_down(error)
+
+    async def _send(self, call: "OutboundCall") -> int | None | TelegramError:
+        """Make one Bot API call; the sent message's id, None, or the error that stopped it."""
+        for attempt in range(2):
+            try:
+                result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
+                return result.get("message_id") if isinstance(result, dict) else None
+            except RetryAfter as error:
+                if attempt:
+                    return error
+                await asyncio.sleep(_seconds(error.retry_after))
+            except TelegramError as error:
+                log.warning("%s to chat %s failed: %s", call.method, call.chat_id, error)
+                return error
 
 
 def _seconds(retry_after) -> float:

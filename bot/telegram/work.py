@@ -18,7 +18,7 @@ from bot.domain.banks import Banks
 from bot.domain.sittings import Sittings
 from bot.rendering import telegram_text
 from bot.storage.repository import Repository
-from bot.storage.updates import queue_call
+from bot.storage.updates import OutboundCall, queue_call
 
 _current: ContextVar["Work"] = ContextVar("nvqbot_work")
 
@@ -29,7 +29,7 @@ class Work:
         repo = Repository(session)
         self.assessment = Assessment(repo, banks, now)
         self.sittings = Sittings(repo, banks, now)
-        self.queued: list[int] = []
+        self.queued: list[OutboundCall] = []
         self.attachments_added = False
         self.failure: BaseException | None = None
 
@@ -44,7 +44,7 @@ class Work:
         self._queue(chat_id, "answerCallbackQuery", {"callback_query_id": callback_query_id})
 
     def _queue(self, chat_id: int, method: str, params: dict) -> None:
-        self.queued.append(queue_call(self.session, chat_id, method, params).id)
+        self.queued.append(queue_call(self.session, chat_id, method, params))
 
     def activate(self):
         return _current.set(self)
