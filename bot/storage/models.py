@@ -39,6 +39,22 @@ class Assessor(SQLModel, table=True):
     telegram_user_id: int = Field(sa_type=BigInteger, unique=True)
     name: str
     created_at: datetime = created_at_field()
+    role: str = "assessor"  # "assessor", or "admin": an assessor who may also add assessors
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    # What the assessor's next message is for: {"kind": "feedback" | "question", "answer_id": N}.
+    awaiting: dict | None = Field(default=None, sa_type=JSON)
+
+
+class StaffInvite(SQLModel, table=True):
+    """A one-use code with which an admin lets a new assessor register themselves."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    role: str = "assessor"
+    created_by_id: int = Field(foreign_key="assessor.id")
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_id: int | None = Field(default=None, foreign_key="assessor.id")
 
 
 class Candidate(SQLModel, table=True):
@@ -50,6 +66,8 @@ class Candidate(SQLModel, table=True):
     # The sitting the candidate is in: their messages are answers to its current question.
     active_run_id: int | None = None  # a questionrun id; no foreign key, which would make a cycle of tables
     reminders_paused: bool = False
+    # An assessor's follow-up question waiting for the candidate's reply (an assessorquestion id).
+    awaited_question_id: int | None = None
 
 
 class Unit(SQLModel, table=True):
@@ -171,6 +189,9 @@ class Submission(SQLModel, table=True):
     declared_by: str
     declared_by_telegram_id: int = Field(sa_type=BigInteger)
     declared_at: datetime = created_at_field()
+    signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signed_off_by_id: int | None = Field(default=None, foreign_key="assessor.id")
+    outcome: str | None = None  # at sign-off: "competent" (every answer met) or "not_yet"
 
 
 class AnswerCriterion(SQLModel, table=True):
@@ -212,3 +233,30 @@ class Judgment(SQLModel, table=True):
     outcome: str  # "met" or "not_yet"
     feedback: str | None = None
     judged_at: datetime = created_at_field()
+
+
+class AssessorQuestion(SQLModel, table=True):
+    """An assessor's follow-up question on an answer (assessor questioning), and the candidate's reply."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+    assessor_id: int = Field(foreign_key="assessor.id")
+    text: str
+    asked_at: datetime = created_at_field()
+    reply_text: str | None = None
+    reply_attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
+    reply_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """The append-only audit trail. Each event carries the hash of the one before, so an edit shows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = created_at_field()
+    actor: str  # e.g. "assessor:3", "candidate:7", "cli"
+    action: str  # judged, signed_off, reopened, exported, asked, submitted…
+    enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id", index=True)
+    details: dict = Field(sa_type=JSON)
+    previous_hash: str
+    hash: str = Field(unique=True)
