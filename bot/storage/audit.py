@@ -1,0 +1,54 @@
+"""The audit trail: events are only ever appended, each chained to the one before by its hash."""
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.storage.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def _digest(previous_hash: str, at: datetime, actor: str, action: str, enrolment_id: int | None, details: dict) -> str:
+    body = json.dumps(
+        {"previous": previous_hash, "at": at.isoformat(), "actor": actor, "action": action,
+         "enrolment": enrolment_id, "details": details},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def record(session: Session, actor: str, action: str, enrolment_id: int | None, details: dict, at: datetime) -> AuditEvent:
+    """Append one event. Concurrent writers are ordered by the unique hash: a racing append fails and rolls back."""
+    last = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+    previous = last.hash if last else GENESIS
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        enrolment_id=enrolment_id,
+        details=details,
+        previous_hash=previous,
+        hash=_digest(previous, at, actor, action, enrolment_id, details),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events(session: Session, enrolment_id: int) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).where(AuditEvent.enrolment_id == enrolment_id).order_by(AuditEvent.id)))
+
+
+def broken_links(session: Session) -> list[int]:
+    """Ids of events whose hash or link does not match: evidence that the trail was edited."""
+    broken, previous = [], GENESIS
+    for event in session.exec(select(AuditEvent).order_by(AuditEvent.id)):
+        expected = _digest(event.previous_hash, event.at, event.actor, event.action, event.enrolment_id, event.details)
+        if event.previous_hash != previous or event.hash != expected:
+            broken.append(event.id)
+        previous = event.hash
+    return broken
