@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from bot.domain.banks import Banks
 from bot.domain.sittings import Person, Prompt, Sittings
+from bot.storage import audit
 from bot.storage.models import Assessor, Candidate, Enrolment, Invite, utcnow
 from bot.storage.repository import Repository
 
@@ -34,6 +35,12 @@ class Enrolled:
 
 
 @dataclass(frozen=True)
+class AssessorRegistered:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
 class InviteRefused:
     problem: InviteProblem
     prompt: Prompt | None = None  # where an already-enrolled candidate can carry on
@@ -48,10 +55,14 @@ class Assessment:
         self.now = now
 
     # assessors and invites (called from the CLI)
-    def add_assessor(self, telegram_user_id: int, name: str) -> Assessor:
+    def add_assessor(self, telegram_user_id: int, name: str, admin: bool = False) -> Assessor:
         if self.repo.assessor_by_telegram_id(telegram_user_id):
             raise DomainError(f"an assessor with Telegram id {telegram_user_id} already exists")
-        return self.repo.add(Assessor(telegram_user_id=telegram_user_id, name=name.strip()))
+        assessor = self.repo.add(
+            Assessor(telegram_user_id=telegram_user_id, name=name.strip(), role="admin" if admin else "assessor")
+        )
+        audit.record(self.repo.session, "cli", "registered", None, {"assessor_id": assessor.id, "role": assessor.role}, self.now())
+        return assessor
 
     def create_invite(self, unit_code: str, assessor_telegram_id: int, deadline: date) -> Invite:
         if self.banks.unit(unit_code) is None:
@@ -71,7 +82,7 @@ class Assessment:
             return InviteRefused(InviteProblem.MALFORMED)
         invite = self.repo.invite_by_code(code)
         if invite is None:
-            return InviteRefused(InviteProblem.UNKNOWN)
+            return self._redeem_staff_invite(person, code)
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         if candidate and (enrolment := self.repo.enrolment(candidate.id, invite.unit_code)):
             prompt = Sittings(self.repo, self.banks, self.now).resume(person)
@@ -97,3 +108,21 @@ class Assessment:
             prompt=Sittings(self.repo, self.banks, self.now).begin(candidate, enrolment),
         )
 
+
+    def _redeem_staff_invite(self, person: Person, code: str) -> AssessorRegistered | InviteRefused:
+        """An admin's one-use code registers the person who opens it as an assessor."""
+        invite = self.repo.staff_invite_by_code(code)
+        if invite is None:
+            return InviteRefused(InviteProblem.UNKNOWN)
+        if invite.used_at is not None:
+            return InviteRefused(InviteProblem.USED)
+        if self.repo.assessor_by_telegram_id(person.user_id) or self.repo.candidate_by_telegram_id(person.user_id):
+            return InviteRefused(InviteProblem.ALREADY_ENROLLED)
+        assessor = self.repo.add(
+            Assessor(telegram_user_id=person.user_id, name=person.name, role=invite.role, chat_id=person.chat_id)
+        )
+        invite.used_at, invite.used_by_id = self.now(), assessor.id
+        self.repo.add(invite)
+        audit.record(self.repo.session, f"assessor:{assessor.id}", "registered", None,
+                     {"staff_invite_id": invite.id, "role": invite.role}, self.now())
+        return AssessorRegistered(assessor.name, assessor.role)

@@ -12,9 +12,12 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
+from bot.storage import audit
 from bot.storage.models import (
     Answer,
     AnswerPart,
+    Assessor,
+    AssessorQuestion,
     Attachment,
     Candidate,
     Enrolment,
@@ -91,6 +94,16 @@ class PartKept:
     prompt: Prompt
     parts: int
     follow_up: bool  # the message answers the probe
+
+
+@dataclass(frozen=True)
+class FollowUpReplied:
+    """The candidate answered their assessor's follow-up question."""
+
+    assessor_chat_id: int | None
+    candidate: str
+    question: str
+    reply: str
 
 
 @dataclass(frozen=True)
@@ -251,11 +264,16 @@ class Sittings:
         return self._prompt(found[1], found[0]) if found else Stranger.OUTSIDE_SITTING
 
     # answering
-    def take_message(self, person: Person, message: IncomingMessage) -> PartKept | Stranger:
-        """Add one message (text or attachment) to the answer being gathered for the current question."""
+    def take_message(self, person: Person, message: IncomingMessage) -> PartKept | FollowUpReplied | Stranger:
+        """Add one message (text or attachment) to the answer being gathered for the current question.
+
+        A message sent while an assessor's follow-up question waits is the reply to that question.
+        """
         candidate, problem = self._candidate(person)
         if problem:
             return problem
+        if candidate.awaited_question_id is not None:
+            return self._reply_to_assessor(candidate, message)
         found = self._active(candidate)
         if found is None:
             return Stranger.OUTSIDE_SITTING
@@ -333,6 +351,24 @@ class Sittings:
         question = self._question_set(enrolment, run).question(answer.question_id)
         return Edited(question, copy.version)
 
+    def _reply_to_assessor(self, candidate: Candidate, message: IncomingMessage) -> FollowUpReplied:
+        question = self.repo.session.get(AssessorQuestion, candidate.awaited_question_id)
+        attachment = self._attachment(message.attachment) if message.attachment else None
+        question.reply_text = message.text
+        question.reply_attachment_id = attachment.id if attachment else None
+        question.reply_message_id = message.message_id
+        question.replied_at = self.now()
+        self.repo.add(question)
+        candidate.awaited_question_id = None
+        self.repo.add(candidate)
+        assessor = self.repo.session.get(Assessor, question.assessor_id)
+        answer = self.repo.session.get(Answer, question.answer_id)
+        run = self.repo.session.get(QuestionRun, answer.run_id)
+        audit.record(self.repo.session, f"candidate:{candidate.id}", "replied", run.enrolment_id,
+                     {"assessor_question_id": question.id}, self.now())
+        reply = message.text or f"[{message.attachment.kind.replace('_', ' ')}]"
+        return FollowUpReplied(assessor.chat_id, candidate.name, question.text, reply)
+
     # professional discussion
     def pd_choices(self, person: Person) -> list[PdChoice]:
         """Every PD case type of every unit the candidate is enrolled on, with how far they are."""
@@ -397,8 +433,12 @@ class Sittings:
         if found is None:
             return Refusal.NOT_YOURS
         answer, run, enrolment = found
-        if self._locked(self.repo.latest_answer(run.id, answer.question_id)):
+        latest = self.repo.latest_answer(run.id, answer.question_id)
+        if self._locked(latest):
             return Refusal.LOCKED
+        if latest.submission_id is not None:  # referred back by the assessor: the work is re-opened
+            audit.record(self.repo.session, f"candidate:{candidate.id}", "reopened", enrolment.id,
+                         {"answer_id": latest.id}, self.now())
         run.current_question_id, run.status, run.finished_at = answer.question_id, "in_progress", None
         self._sit(candidate, run)
         return self._prompt(enrolment, run)
@@ -432,6 +472,8 @@ class Sittings:
             self.repo.add(answer)
         enrolment.status = "submitted"
         self.repo.add(enrolment)
+        audit.record(self.repo.session, f"candidate:{candidate.id}", "submitted", enrolment.id,
+                     {"submission_id": submission.id, "answers": [a.id for a in waiting]}, self.now())
         return Submitted(bank.unit.title, len(waiting), submission.declared_at)
 
     def reminders(self, person: Person, paused: bool | None = None) -> bool | Stranger:

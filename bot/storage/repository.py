@@ -18,6 +18,7 @@ from bot.storage.models import (
     Invite,
     Judgment,
     QuestionRun,
+    StaffInvite,
     Submission,
     Unit,
 )
@@ -63,6 +64,9 @@ class Repository:
         )
         self.session.expire(invite)
         return claimed.rowcount == 1
+
+    def staff_invite_by_code(self, code: str) -> StaffInvite | None:
+        return self.session.exec(select(StaffInvite).where(StaffInvite.code == code)).first()
 
     def enrolment(self, candidate_id: int, unit_code: str) -> Enrolment | None:
         return self.session.exec(

@@ -1,0 +1,374 @@
+"""The assessor's side: the review queue, judgments, follow-up questions, sign-off and the cohort view.
+
+Every action checks that the assessor pressing it assesses that candidate: buttons carry ids only.
+"""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlmodel import select
+
+from bot.domain.banks import Banks
+from bot.domain.sittings import Person
+from bot.storage import audit
+from bot.storage.models import (
+    Answer,
+    Assessor,
+    AssessorQuestion,
+    Candidate,
+    Enrolment,
+    Judgment,
+    QuestionRun,
+    StaffInvite,
+    Submission,
+    utcnow,
+)
+from bot.storage.repository import Repository
+
+
+class Denied(StrEnum):
+    NOT_AN_ASSESSOR = "not_an_assessor"
+    NOT_YOURS = "not_yours"
+    NOT_ADMIN = "not_admin"
+    NOT_ALL_JUDGED = "not_all_judged"
+    ALREADY_SIGNED_OFF = "already_signed_off"
+    NOTHING_AWAITED = "nothing_awaited"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    submission_id: int
+    candidate: str
+    unit_code: str
+    answers: int
+    judged: int
+    declared_at: datetime
+
+
+@dataclass(frozen=True)
+class AnswerToJudge:
+    answer_id: int
+    submission_id: int
+    candidate: str
+    unit_code: str
+    number: int
+    total: int
+    method: str
+    question: str
+    criteria: list[str]
+    look_fors: list[str]
+    text: str
+    probe: str | None
+    follow_up: str | None
+    attachments: list[str]
+    questions: list[AssessorQuestion]
+    judgment: Judgment | None
+
+
+@dataclass(frozen=True)
+class AllJudged:
+    submission_id: int
+    candidate: str
+    met: int
+    not_yet: int
+
+
+@dataclass(frozen=True)
+class Asked:
+    candidate_chat_id: int
+    candidate: str
+    question: str
+    about: str
+
+
+@dataclass(frozen=True)
+class SignedOff:
+    candidate_chat_id: int
+    candidate: str
+    unit_title: str
+    outcome: str  # "competent" or "not_yet"
+    referred: list[tuple[str, str]]  # (question, feedback) of answers judged "not yet"
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    candidate: str
+    unit_code: str
+    deadline: date
+    met: int
+    answered: int
+    missing: int
+    total: int
+    waiting: int  # submitted answers not yet judged
+
+
+class Judging:
+    def __init__(self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow):
+        self.repo = repo
+        self.banks = banks
+        self.now = now
+
+    def assessor(self, person: Person) -> Assessor | None:
+        assessor = self.repo.assessor_by_telegram_id(person.user_id)
+        if assessor is not None and assessor.chat_id != person.chat_id:
+            assessor.chat_id = person.chat_id
+            self.repo.add(assessor)
+        return assessor
+
+    # the queue
+    def queue(self, person: Person) -> list[QueueItem] | Denied:
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        items = []
+        for submission, enrolment, candidate in self._submissions(assessor, open_only=True):
+            answers = self._answers(submission)
+            judged = sum(self._judgment(a) is not None for a in answers)
+            items.append(QueueItem(submission.id, candidate.name, enrolment.unit_code, len(answers), judged, submission.declared_at))
+        return items
+
+    def next_to_judge(self, person: Person, submission_id: int, after_answer: int | None = None) -> AnswerToJudge | AllJudged | Denied:
+        """The first answer of a submission not yet judged (or the one after `after_answer`)."""
+        found = self._own_submission(person, submission_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, submission, enrolment, candidate = found
+        answers = self._answers(submission)
+        pending = [a for a in answers if self._judgment(a) is None]
+        if after_answer is not None:
+            ids = [a.id for a in answers]
+            later = ids[ids.index(after_answer) + 1 :] if after_answer in ids else []
+            pending = [a for a in answers if a.id in later and self._judgment(a) is None] or pending
+        if not pending:
+            outcomes = [self._judgment(a).outcome for a in answers]
+            return AllJudged(submission.id, candidate.name, outcomes.count("met"), outcomes.count("not_yet"))
+        return self._to_judge(pending[0], answers, submission, enrolment, candidate)
+
+    def judge(self, person: Person, answer_id: int, outcome: str, feedback: str | None = None) -> Judgment | Denied:
+        found = self._own_answer(person, answer_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, answer, submission, enrolment = found
+        if submission.signed_off_at is not None:
+            return Denied.ALREADY_SIGNED_OFF
+        judgment = self.repo.add(
+            Judgment(answer_id=answer.id, assessor_id=assessor.id, outcome=outcome, feedback=feedback, judged_at=self.now())
+        )
+        self._audit(assessor, "judged", enrolment, {"answer_id": answer.id, "outcome": outcome, "feedback": feedback})
+        assessor.awaiting = None
+        self.repo.add(assessor)
+        return judgment
+
+    def await_text(self, person: Person, answer_id: int, kind: str) -> AnswerToJudge | Denied:
+        """Make the assessor's next message the feedback ("feedback") or a follow-up question ("question")."""
+        found = self._own_answer(person, answer_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, answer, submission, enrolment = found
+        if submission.signed_off_at is not None:
+            return Denied.ALREADY_SIGNED_OFF
+        assessor.awaiting = {"kind": kind, "answer_id": answer.id}
+        self.repo.add(assessor)
+        candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
+        return self._to_judge(answer, self._answers(submission), submission, enrolment, candidate)
+
+    def awaited(self, person: Person) -> dict | None:
+        assessor = self.assessor(person)
+        return assessor.awaiting if assessor else None
+
+    def take_text(self, person: Person, text: str) -> tuple[str, Judgment | Asked | Denied]:
+        """The assessor's message, as the feedback or follow-up question they were asked for."""
+        assessor = self.assessor(person)
+        if assessor is None or not assessor.awaiting:
+            return "none", Denied.NOTHING_AWAITED
+        kind, answer_id = assessor.awaiting["kind"], assessor.awaiting["answer_id"]
+        if kind == "feedback":
+            return kind, self.judge(person, answer_id, "not_yet", text)
+        return kind, self.ask(person, answer_id, text)
+
+    def ask(self, person: Person, answer_id: int, text: str) -> Asked | Denied:
+        found = self._own_answer(person, answer_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, answer, submission, enrolment = found
+        question = self.repo.add(AssessorQuestion(answer_id=answer.id, assessor_id=assessor.id, text=text, asked_at=self.now()))
+        candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
+        candidate.awaited_question_id = question.id
+        self.repo.add(candidate)
+        assessor.awaiting = None
+        self.repo.add(assessor)
+        self._audit(assessor, "asked", enrolment, {"answer_id": answer.id, "question": text})
+        bank_question = self._question_text(answer, enrolment)
+        return Asked(candidate.chat_id, candidate.name, text, bank_question)
+
+    def sign_off(self, person: Person, submission_id: int) -> SignedOff | Denied:
+        found = self._own_submission(person, submission_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, submission, enrolment, candidate = found
+        if submission.signed_off_at is not None:
+            return Denied.ALREADY_SIGNED_OFF
+        answers = self._answers(submission)
+        judgments = [self._judgment(a) for a in answers]
+        if any(j is None for j in judgments):
+            return Denied.NOT_ALL_JUDGED
+        referred = [(self._question_text(a, enrolment), j.feedback or "") for a, j in zip(answers, judgments) if j.outcome == "not_yet"]
+        submission.signed_off_at, submission.signed_off_by_id = self.now(), assessor.id
+        submission.outcome = "not_yet" if referred else "competent"
+        self.repo.add(submission)
+        enrolment.status = "referred" if referred else "signed_off"
+        self.repo.add(enrolment)
+        self._audit(assessor, "signed_off", enrolment, {"submission_id": submission.id, "outcome": submission.outcome})
+        unit_title = self.banks.unit(enrolment.unit_code).unit.title
+        return SignedOff(candidate.chat_id, candidate.name, unit_title, submission.outcome, referred)
+
+    # the cohort
+    def cohort(self, person: Person) -> list[CohortRow] | Denied:
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        rows = []
+        enrolments = self.repo.session.exec(
+            select(Enrolment, Candidate)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .where(Enrolment.assessor_id == assessor.id)
+            .order_by(Enrolment.deadline, Candidate.name)
+        ).all()
+        for enrolment, candidate in enrolments:
+            status = self.coverage(candidate, enrolment)
+            waiting = sum(
+                self._judgment(a) is None
+                for s in self.repo.submissions(enrolment.id)
+                if s.signed_off_at is None
+                for a in self._answers(s)
+            )
+            rows.append(
+                CohortRow(
+                    candidate.name,
+                    enrolment.unit_code,
+                    enrolment.deadline,
+                    met=sum(v == "met" for v in status.values()),
+                    answered=sum(v == "answered" for v in status.values()),
+                    missing=sum(v == "missing" for v in status.values()),
+                    total=len(status),
+                    waiting=waiting,
+                )
+            )
+        return rows
+
+    def coverage(self, candidate: Candidate, enrolment: Enrolment) -> dict[str, str]:
+        """Each criterion of the unit: "met", "answered" or "missing", counting mapped evidence from other units."""
+        evidenced: dict[tuple[str, str], str] = {}
+        for other in self.repo.enrolments(candidate.id):
+            for run in self.repo.runs(other.id):
+                for answer in self.repo.latest_answers(run.id):
+                    if answer.status != "complete":
+                        continue
+                    judgment = self._judgment(answer)
+                    state = "met" if judgment and judgment.outcome == "met" else "answered"
+                    for criterion in self.repo.answer_criteria(answer.id):
+                        keys = [(criterion.unit_code, criterion.ref)] + [
+                            (k.unit, k.ref) for k in self.banks.equivalents(criterion.unit_code, criterion.ref)
+                        ]
+                        for key in keys:
+                            if evidenced.get(key) != "met":
+                                evidenced[key] = state
+        bank = self.banks.unit(enrolment.unit_code)
+        return {c.ref: evidenced.get((enrolment.unit_code, c.ref), "missing") for c in bank.criteria}
+
+    # staff
+    def invite_assessor(self, person: Person) -> str | Denied:
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        if assessor.role != "admin":
+            return Denied.NOT_ADMIN
+        invite = self.repo.add(StaffInvite(code=secrets.token_urlsafe(12), created_by_id=assessor.id, created_at=self.now()))
+        self._audit(assessor, "invited_assessor", None, {"invite_id": invite.id})
+        return invite.code
+
+    # helpers
+    def _audit(self, assessor: Assessor, action: str, enrolment: Enrolment | None, details: dict) -> None:
+        audit.record(self.repo.session, f"assessor:{assessor.id}", action, enrolment.id if enrolment else None, details, self.now())
+
+    def _submissions(self, assessor: Assessor, open_only: bool):
+        query = (
+            select(Submission, Enrolment, Candidate)
+            .join(Enrolment, Submission.enrolment_id == Enrolment.id)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .where(Enrolment.assessor_id == assessor.id)
+            .order_by(Submission.declared_at, Submission.id)
+        )
+        if open_only:
+            query = query.where(Submission.signed_off_at.is_(None))
+        return self.repo.session.exec(query).all()
+
+    def _own_submission(self, person: Person, submission_id: int):
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        row = self.repo.session.exec(
+            select(Submission, Enrolment, Candidate)
+            .join(Enrolment, Submission.enrolment_id == Enrolment.id)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .where(Submission.id == submission_id, Enrolment.assessor_id == assessor.id)
+        ).first()
+        return Denied.NOT_YOURS if row is None else (assessor, *row)
+
+    def _own_answer(self, person: Person, answer_id: int):
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        row = self.repo.session.exec(
+            select(Answer, Submission, Enrolment)
+            .join(Submission, Answer.submission_id == Submission.id)
+            .join(Enrolment, Submission.enrolment_id == Enrolment.id)
+            .where(Answer.id == answer_id, Enrolment.assessor_id == assessor.id)
+        ).first()
+        return Denied.NOT_YOURS if row is None else (assessor, *row)
+
+    def _answers(self, submission: Submission) -> list[Answer]:
+        return list(self.repo.session.exec(select(Answer).where(Answer.submission_id == submission.id).order_by(Answer.id)))
+
+    def _judgment(self, answer: Answer) -> Judgment | None:
+        return self.repo.latest_judgment(answer.id)
+
+    def _question_text(self, answer: Answer, enrolment: Enrolment) -> str:
+        run = self.repo.session.get(QuestionRun, answer.run_id)
+        question = self.banks.unit(enrolment.unit_code).question_set(run.question_set).question(answer.question_id)
+        return question.text
+
+    def _to_judge(self, answer: Answer, answers: list[Answer], submission, enrolment, candidate) -> AnswerToJudge:
+        run = self.repo.session.get(QuestionRun, answer.run_id)
+        question_set = self.banks.unit(enrolment.unit_code).question_set(run.question_set)
+        question = question_set.question(answer.question_id)
+        parts = self.repo.parts(answer.id)
+        attachments = []
+        for part in parts:
+            if part.attachment_id:
+                file = self.repo.attachment(part.attachment_id)
+                attachments.append(f"{file.kind} {file.duration or ''}s sha256:{(file.sha256 or 'pending')[:16]}…")
+        questions = list(
+            self.repo.session.exec(select(AssessorQuestion).where(AssessorQuestion.answer_id == answer.id).order_by(AssessorQuestion.id))
+        )
+        return AnswerToJudge(
+            answer_id=answer.id,
+            submission_id=submission.id,
+            candidate=candidate.name,
+            unit_code=enrolment.unit_code,
+            number=[a.id for a in answers].index(answer.id) + 1,
+            total=len(answers),
+            method="PD" if question_set.kind == "pd" else "Q&A",
+            question=question.text,
+            criteria=[c.ref for c in self.repo.answer_criteria(answer.id)],
+            look_fors=question.look_fors,
+            text=" ".join(p.text for p in parts if p.text and not p.in_follow_up),
+            probe=answer.probe,
+            follow_up=" ".join(p.text for p in parts if p.text and p.in_follow_up) or None,
+            attachments=attachments,
+            questions=questions,
+            judgment=self._judgment(answer),
+        )
