@@ -99,10 +99,11 @@ def banks_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 def assessor_add(
     telegram_id: int = typer.Option(..., help="The assessor's Telegram user id."),
     name: str = typer.Option(..., help="The assessor's name as it appears on records."),
+    admin: bool = typer.Option(False, "--admin", help="A centre admin, who may also invite assessors."),
 ) -> None:
     """Register an assessor."""
     engine, banks = _database(_settings())
-    assessor = _work(engine, banks, lambda assessment, _: assessment.add_assessor(telegram_id, name))
+    assessor = _work(engine, banks, lambda assessment, _: assessment.add_assessor(telegram_id, name, admin))
     typer.echo(cli_text("assessor_added.txt", assessor=assessor))
 
 
@@ -153,14 +154,29 @@ def candidates() -> None:
 @app.command()
 def export(
     candidate: int = typer.Option(..., help="The candidate's Telegram user id."),
-    format: str = typer.Option("json", help="Output format: json."),
+    unit: str | None = typer.Option(None, help="Unit code; needed with --out."),
+    format: list[str] = typer.Option(["json"], help="html, pdf or json; repeat for several."),
+    out: Path | None = typer.Option(None, help="Write the evidence records to this folder."),
 ) -> None:
-    """Print a candidate's transcript."""
-    if format != "json":
-        _fail(f"unknown format {format!r}; this version exports json")
+    """Print a candidate's transcript as JSON, or write their evidence records (--unit, --out)."""
+    unknown = [f for f in format if f not in ("html", "pdf", "json")]
+    if unknown:
+        _fail(f"unknown format {unknown[0]!r}; use html, pdf or json")
     engine, banks = _database(_settings())
-    transcript = _work(engine, banks, lambda _, repo: candidate_transcript(repo, banks, candidate))
-    typer.echo(json.dumps(transcript, indent=2, ensure_ascii=False))
+    if out is None:
+        transcript = _work(engine, banks, lambda _, repo: candidate_transcript(repo, banks, candidate))
+        typer.echo(json.dumps(transcript, indent=2, ensure_ascii=False))
+        return
+    if unit is None:
+        _fail("--out needs --unit: the evidence records are per unit")
+    from bot.documents import write_exports
+
+    try:
+        written = write_exports(engine, banks, candidate, unit, list(format), out)
+    except DomainError as error:
+        _fail(str(error))
+    _work(engine, banks, lambda assessment, _: assessment.record_export(candidate, unit, list(format)))
+    typer.echo(cli_text("exported.txt", paths=written))
 
 
 @app.command()

@@ -76,6 +76,13 @@ class Assessment:
         code = secrets.token_urlsafe(12)  # 16 URL-safe characters, fit for a t.me deep link
         return self.repo.add(Invite(code=code, unit_code=unit_code, assessor_id=assessor.id, deadline=deadline))
 
+    def record_export(self, candidate_telegram_id: int, unit_code: str, formats: list[str]) -> None:
+        """Note in the audit trail that evidence left the system from the command line."""
+        candidate = self.repo.candidate_by_telegram_id(candidate_telegram_id)
+        enrolment = self.repo.enrolment(candidate.id, unit_code) if candidate else None
+        audit.record(self.repo.session, "cli", "exported", enrolment.id if enrolment else None,
+                     {"formats": formats, "to": "files"}, self.now())
+
     # the candidate's side
     def redeem_invite(self, person: Person, code: str) -> Enrolled | InviteRefused:
         if not INVITE_CODE_PATTERN.match(code):

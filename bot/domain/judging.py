@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlmodel import select
 
 from bot.domain.banks import Banks
-from bot.domain.sittings import Person
+from bot.domain.sittings import IncomingAttachment, Person, Sittings
 from bot.storage import audit
 from bot.storage.models import (
     Answer,
@@ -95,6 +95,7 @@ class SignedOff:
 
 @dataclass(frozen=True)
 class CohortRow:
+    enrolment_id: int
     candidate: str
     unit_code: str
     deadline: date
@@ -147,7 +148,15 @@ class Judging:
             return AllJudged(submission.id, candidate.name, outcomes.count("met"), outcomes.count("not_yet"))
         return self._to_judge(pending[0], answers, submission, enrolment, candidate)
 
-    def judge(self, person: Person, answer_id: int, outcome: str, feedback: str | None = None) -> Judgment | Denied:
+    def next_after_judgment(self, person: Person, answer_id: int) -> AnswerToJudge | AllJudged | Denied:
+        found = self._own_answer(person, answer_id)
+        if isinstance(found, Denied):
+            return found
+        return self.next_to_judge(person, found[2].id, after_answer=answer_id)
+
+    def judge(
+        self, person: Person, answer_id: int, outcome: str, feedback: str | None = None, feedback_attachment_id: int | None = None
+    ) -> Judgment | Denied:
         found = self._own_answer(person, answer_id)
         if isinstance(found, Denied):
             return found
@@ -155,7 +164,14 @@ class Judging:
         if submission.signed_off_at is not None:
             return Denied.ALREADY_SIGNED_OFF
         judgment = self.repo.add(
-            Judgment(answer_id=answer.id, assessor_id=assessor.id, outcome=outcome, feedback=feedback, judged_at=self.now())
+            Judgment(
+                answer_id=answer.id,
+                assessor_id=assessor.id,
+                outcome=outcome,
+                feedback=feedback,
+                feedback_attachment_id=feedback_attachment_id,
+                judged_at=self.now(),
+            )
         )
         self._audit(assessor, "judged", enrolment, {"answer_id": answer.id, "outcome": outcome, "feedback": feedback})
         assessor.awaiting = None
@@ -179,15 +195,19 @@ class Judging:
         assessor = self.assessor(person)
         return assessor.awaiting if assessor else None
 
-    def take_text(self, person: Person, text: str) -> tuple[str, Judgment | Asked | Denied]:
-        """The assessor's message, as the feedback or follow-up question they were asked for."""
+    def take_text(
+        self, person: Person, text: str | None, voice: IncomingAttachment | None = None
+    ) -> tuple[str, Judgment | Asked | Denied]:
+        """The assessor's message (typed, or a voice note for feedback), as what they were asked for."""
         assessor = self.assessor(person)
         if assessor is None or not assessor.awaiting:
             return "none", Denied.NOTHING_AWAITED
         kind, answer_id = assessor.awaiting["kind"], assessor.awaiting["answer_id"]
         if kind == "feedback":
-            return kind, self.judge(person, answer_id, "not_yet", text)
-        return kind, self.ask(person, answer_id, text)
+            attachment = Sittings(self.repo, self.banks, self.now).keep_attachment(voice) if voice else None
+            feedback = text or ("[voice note]" if attachment else None)
+            return kind, self.judge(person, answer_id, "not_yet", feedback, attachment.id if attachment else None)
+        return kind, self.ask(person, answer_id, text or "")
 
     def ask(self, person: Person, answer_id: int, text: str) -> Asked | Denied:
         found = self._own_answer(person, answer_id)
@@ -247,6 +267,7 @@ class Judging:
             )
             rows.append(
                 CohortRow(
+                    enrolment.id,
                     candidate.name,
                     enrolment.unit_code,
                     enrolment.deadline,
@@ -278,6 +299,18 @@ class Judging:
                                 evidenced[key] = state
         bank = self.banks.unit(enrolment.unit_code)
         return {c.ref: evidenced.get((enrolment.unit_code, c.ref), "missing") for c in bank.criteria}
+
+    def request_export(self, person: Person, enrolment_id: int) -> tuple[int, str] | Denied:
+        """(candidate's Telegram id, unit code) of an enrolment the assessor may export; recorded in the audit trail."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
+        self._audit(assessor, "exported", enrolment, {"formats": ["pdf"], "to": "telegram"})
+        return candidate.telegram_user_id, enrolment.unit_code
 
     # staff
     def invite_assessor(self, person: Person) -> str | Denied:

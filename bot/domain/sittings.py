@@ -281,7 +281,7 @@ class Sittings:
         question = self._question_set(enrolment, run).question(run.current_question_id)
         answer = self._open_answer(run, question) or self._new_answer(run, enrolment, question)
         parts = self.repo.parts(answer.id)
-        attachment = self._attachment(message.attachment) if message.attachment else None
+        attachment = self.keep_attachment(message.attachment) if message.attachment else None
         self.repo.add(
             AnswerPart(
                 answer_id=answer.id,
@@ -353,7 +353,7 @@ class Sittings:
 
     def _reply_to_assessor(self, candidate: Candidate, message: IncomingMessage) -> FollowUpReplied:
         question = self.repo.session.get(AssessorQuestion, candidate.awaited_question_id)
-        attachment = self._attachment(message.attachment) if message.attachment else None
+        attachment = self.keep_attachment(message.attachment) if message.attachment else None
         question.reply_text = message.text
         question.reply_attachment_id = attachment.id if attachment else None
         question.reply_message_id = message.message_id
@@ -622,7 +622,7 @@ class Sittings:
         self.repo.session.flush()
         return copy
 
-    def _attachment(self, incoming: IncomingAttachment) -> Attachment:
+    def keep_attachment(self, incoming: IncomingAttachment) -> Attachment:
         return self.repo.add(
             Attachment(
                 kind=incoming.kind,

@@ -232,6 +232,7 @@ class Judgment(SQLModel, table=True):
     assessor_id: int = Field(foreign_key="assessor.id")
     outcome: str  # "met" or "not_yet"
     feedback: str | None = None
+    feedback_attachment_id: int | None = Field(default=None, foreign_key="attachment.id")  # a voice note
     judged_at: datetime = created_at_field()
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from functools import partial
 
 from sqlalchemy import Engine
 from telegram.ext import Application, ApplicationBuilder
@@ -10,6 +11,7 @@ from bot.domain.banks import Banks
 from bot.rendering import command_menu
 from bot.settings import Settings
 from bot.telegram import handlers
+from bot.telegram.evidence import EVIDENCE_CALL, send_evidence
 from bot.telegram.pipeline import UpdatePipeline
 
 log = logging.getLogger(__name__)
@@ -38,4 +40,5 @@ async def serve(settings: Settings, engine: Engine, banks: Banks, started: async
         log.info("nvqbot is running as @%s", application.bot.username)
         if started is not None:
             started.set()
-        await UpdatePipeline(application, engine, banks, settings.poll_timeout).run()
+        local_calls = {EVIDENCE_CALL: partial(send_evidence, application.bot, engine, banks)}
+        await UpdatePipeline(application, engine, banks, settings.poll_timeout, local_calls=local_calls).run()

@@ -1,14 +1,13 @@
 """Handlers: translate Telegram updates into domain calls, and domain outcomes into templated replies."""
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.domain.assessment import InviteRefused
+from bot.domain.assessment import AssessorRegistered, InviteRefused
 from bot.domain.sittings import (
     AnswerSaved,
     Edited,
-    IncomingAttachment,
-    IncomingMessage,
+    FollowUpReplied,
     NothingToFinish,
     PartKept,
     Person,
@@ -18,51 +17,9 @@ from bot.domain.sittings import (
     Review,
     Stranger,
 )
-from bot.telegram import keyboards
+from bot.telegram import assessing, keyboards
+from bot.telegram.incoming import ATTACHMENT, NEW_MESSAGE, PRIVATE, incoming_of, person_of
 from bot.telegram.work import current_work
-
-PRIVATE = filters.ChatType.PRIVATE
-NEW_MESSAGE = PRIVATE & filters.UpdateType.MESSAGE
-ATTACHMENT = filters.VOICE | filters.AUDIO | filters.PHOTO | filters.Document.ALL | filters.VIDEO | filters.VIDEO_NOTE
-
-
-def _person(update: Update) -> Person:
-    user = update.effective_user
-    return Person(user_id=user.id, chat_id=update.effective_chat.id, name=user.full_name)
-
-
-def _incoming(update: Update, message: Message) -> IncomingMessage:
-    return IncomingMessage(
-        text=message.text or message.caption,
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        update_id=update.update_id,
-        sent_at=message.edit_date or message.date,
-        attachment=_attachment(message),
-    )
-
-
-def _attachment(message: Message) -> IncomingAttachment | None:
-    for kind in ("voice", "audio", "document", "video", "video_note"):
-        media = getattr(message, kind)
-        if media is not None:
-            return IncomingAttachment(
-                kind=kind,
-                file_id=media.file_id,
-                file_unique_id=media.file_unique_id,
-                file_size=media.file_size,
-                duration=_seconds(getattr(media, "duration", None)),
-                mime_type=getattr(media, "mime_type", None),
-                file_name=getattr(media, "file_name", None),
-            )
-    if message.photo:
-        largest = message.photo[-1]
-        return IncomingAttachment("photo", largest.file_id, largest.file_unique_id, largest.file_size)
-    return None
-
-
-def _seconds(duration) -> int | None:
-    return int(duration.total_seconds()) if hasattr(duration, "total_seconds") else duration
 
 
 def _show(person: Person, outcome, **extra) -> None:
@@ -89,7 +46,7 @@ def _show(person: Person, outcome, **extra) -> None:
 
 # commands
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), _person(update)
+    work, person = current_work(), person_of(update)
     if not context.args:
         resumed = work.sittings.resume(person)
         if isinstance(resumed, Prompt):
@@ -98,7 +55,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             work.reply(person.chat_id, "start_without_code.html", enrolled=resumed is Stranger.NOTHING_OPEN)
         return
     outcome = work.assessment.redeem_invite(person, context.args[0])
-    if isinstance(outcome, InviteRefused):
+    if isinstance(outcome, AssessorRegistered):
+        work.reply(person.chat_id, "assessor_registered.html", outcome=outcome)
+    elif isinstance(outcome, InviteRefused):
         keyboard = keyboards.answering() if outcome.prompt else None
         work.reply(person.chat_id, "invite_refused.html", keyboard=keyboard, outcome=outcome)
     else:
@@ -110,30 +69,30 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def continue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = _person(update)
+    person = person_of(update)
     _show(person, current_work().sittings.resume(person), resumed=True)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), _person(update)
+    work, person = current_work(), person_of(update)
     paused = work.sittings.pause(person)
     work.reply(person.chat_id, "paused.html", keyboard=keyboards.carry_on(), was_sitting=paused)
 
 
 async def units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), _person(update)
+    work, person = current_work(), person_of(update)
     work.reply(person.chat_id, "units.html", units=work.sittings.progress(person))
 
 
 async def pd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), _person(update)
+    work, person = current_work(), person_of(update)
     choices = work.sittings.pd_choices(person)
     many_units = len({choice.unit_code for choice in choices}) > 1
     work.reply(person.chat_id, "pd_menu.html", keyboard=keyboards.pd_cases(choices), choices=choices, many_units=many_units)
 
 
 async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = _person(update)
+    person = person_of(update)
     _show_review(person, current_work().sittings.review(person))
 
 
@@ -145,7 +104,7 @@ def _show_review(person: Person, outcome) -> None:
 
 
 async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), _person(update)
+    work, person = current_work(), person_of(update)
     paused = work.sittings.reminders(person)
     if isinstance(paused, Stranger):
         _show(person, paused)
@@ -155,15 +114,22 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # messages
 async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person, incoming = current_work(), _person(update), _incoming(update, update.message)
+    work, person, incoming = current_work(), person_of(update), incoming_of(update, update.message)
+    if await assessing.assessor_message(work, person, incoming.text, incoming.attachment):
+        return
     outcome = work.sittings.take_message(person, incoming)
+    if isinstance(outcome, FollowUpReplied):
+        work.reply(person.chat_id, "follow_up_replied.html", outcome=outcome)
+        if outcome.assessor_chat_id is not None:
+            work.reply(outcome.assessor_chat_id, "follow_up_reply.html", outcome=outcome)
+        return
     work.attachments_added = isinstance(outcome, PartKept) and incoming.attachment is not None
     _show(person, outcome)
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), _person(update)
-    outcome = work.sittings.edit(person, _incoming(update, update.edited_message))
+    work, person = current_work(), person_of(update)
+    outcome = work.sittings.edit(person, incoming_of(update, update.edited_message))
     if outcome is None:
         return  # an edit of a message that was not part of an answer changes no evidence
     if isinstance(outcome, Stranger):
@@ -183,7 +149,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 # buttons
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person, query = current_work(), _person(update), update.callback_query
+    work, person, query = current_work(), person_of(update), update.callback_query
     work.answer_button(person.chat_id, query.id)
     action, number, name = keyboards.parse(query.data) or (None, None, None)
     sittings = work.sittings
@@ -241,6 +207,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGE))
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
+    assessing.register(application)  # before the catch-alls below
     application.add_handler(MessageHandler(NEW_MESSAGE & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(NEW_MESSAGE & (filters.TEXT | ATTACHMENT), message))
     application.add_handler(MessageHandler(NEW_MESSAGE, not_text))

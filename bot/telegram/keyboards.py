@@ -17,6 +17,7 @@ _CALLBACK = re.compile(r"^([a-z]{2,8})(?::(\d{1,12}))?(?::([A-Za-z0-9_-]{1,40}))
 DONE, SKIP, AGAIN = "done", "skip", "again"
 CONTINUE, PAUSE_REMINDERS, RESUME_REMINDERS = "cont", "rpause", "rresume"
 PD_CASE, CHANGE, SUBMIT, CONFIRM = "pd", "change", "submit", "confirm"
+OPEN, MET, NOT_YET, ASK, NEXT, SIGN_OFF, EXPORT = "open", "met", "notyet", "ask", "next", "signoff", "export"
 
 
 def parse(data: str | None) -> tuple[str, int | None, str | None] | None:
@@ -72,3 +73,29 @@ def declaration(enrolment_id: int) -> InlineKeyboardMarkup:
 def reminders(paused: bool) -> InlineKeyboardMarkup:
     action = RESUME_REMINDERS if paused else PAUSE_REMINDERS
     return InlineKeyboardMarkup([[_button(button_label("resume_reminders" if paused else "pause_reminders"), action)]])
+
+
+def queue(items) -> InlineKeyboardMarkup | None:
+    rows = [
+        [_button(button_label("open_submission", candidate=i.candidate, unit=i.unit_code, judged=i.judged, answers=i.answers), OPEN, i.submission_id)]
+        for i in items
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def judging(answer_id: int, submission_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(button_label("met"), MET, answer_id), _button(button_label("not_yet"), NOT_YET, answer_id)],
+            [_button(button_label("ask"), ASK, answer_id), _button(button_label("next"), NEXT, submission_id, answer_id)],
+        ]
+    )
+
+
+def sign_off(submission_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(button_label("sign_off"), SIGN_OFF, submission_id)]])
+
+
+def exports(rows) -> InlineKeyboardMarkup | None:
+    buttons = [[_button(f"{row.candidate} — {row.unit_code}", EXPORT, row.enrolment_id)] for row in rows]
+    return InlineKeyboardMarkup(buttons) if buttons else None

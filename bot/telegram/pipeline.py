@@ -9,7 +9,7 @@ applied once), and its replies are sent from an outbox written in that transacti
 import asyncio
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -58,12 +58,15 @@ class UpdatePipeline:
         banks: Banks,
         poll_timeout: int = 25,
         now: Callable[[], datetime] = utcnow,
+        local_calls: dict[str, Callable[[dict], Awaitable[int | None]]] | None = None,
     ):
         self.application = application
         self.engine = engine
         self.banks = banks
         self.poll_timeout = poll_timeout
         self.now = now
+        # Outbox calls that are not Bot API methods but work done when sent (e.g. rendering documents).
+        self.local_calls = local_calls or {}
         self._news = asyncio.Event()
         self._sending: asyncio.Queue[OutboundCall] = asyncio.Queue()
 
@@ -220,17 +223,28 @@ class UpdatePipeline:
             try:
                 with transaction(self.engine) as session:
                     for call, outcome in outcomes:
-                        if isinstance(outcome, TelegramError):
+                        if isinstance(outcome, Exception):
                             mark_delivery_failed(session, call.id, repr(outcome), self.now(), GIVE_UP_AFTER)
                         else:
                             mark_delivered(session, call.id, outcome, self.now())
             except SQLAlchemyError as error:  # sent but not marked: sent again after a restart (at least once)
                 self._report_database_down(error)
 
-    async def _send(self, call: "OutboundCall") -> int | None | TelegramError:
+    async def _local_call(self, call: OutboundCall) -> int | None | Exception:
+        try:
+            return await self.local_calls[call.method](call.params)
+        except TelegramError:
+            raise
+        except Exception as error:  # e.g. a document that would not render: recorded, not fatal to the sender
+            log.exception("%s for chat %s failed", call.method, call.chat_id)
+            return error
+
+    async def _send(self, call: OutboundCall) -> int | None | Exception:
         """Make one Bot API call; the sent message's id, None, or the error that stopped it."""
         for attempt in range(2):
             try:
+                if call.method in self.local_calls:
+                    return await self._local_call(call)
                 result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
                 return result.get("message_id") if isinstance(result, dict) else None
             except RetryAfter as error:

@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
+from bot.domain.judging import Judging
 from bot.domain.sittings import Sittings
 from bot.rendering import telegram_text
 from bot.storage.repository import Repository
@@ -29,6 +30,7 @@ class Work:
         repo = Repository(session)
         self.assessment = Assessment(repo, banks, now)
         self.sittings = Sittings(repo, banks, now)
+        self.judging = Judging(repo, banks, now)
         self.queued: list[OutboundCall] = []
         self.attachments_added = False
         self.failure: BaseException | None = None
@@ -38,6 +40,10 @@ class Work:
         if keyboard is not None:
             params["reply_markup"] = keyboard.to_dict()
         self._queue(chat_id, "sendMessage", params)
+
+    def call(self, chat_id: int, method: str, params: dict) -> None:
+        """Queue any other call (e.g. the evidence documents, made when it is sent)."""
+        self._queue(chat_id, method, params)
 
     def answer_button(self, chat_id: int, callback_query_id: str) -> None:
         """Stop the pressed button's spinner."""

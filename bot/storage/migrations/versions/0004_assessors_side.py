@@ -4,11 +4,11 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import bot.storage.models
+from alembic import op
 
+import bot.storage.models
 
 revision = '0004'
 down_revision = '0003'
@@ -72,6 +72,10 @@ def upgrade() -> None:
     with op.batch_alter_table('candidate', schema=None) as batch_op:
         batch_op.add_column(sa.Column('awaited_question_id', sa.Integer(), nullable=True))
 
+    with op.batch_alter_table('judgment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('feedback_attachment_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_judgment_feedback_attachment_id', 'attachment', ['feedback_attachment_id'], ['id'])
+
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.add_column(sa.Column('signed_off_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('signed_off_by_id', sa.Integer(), nullable=True))
@@ -81,6 +85,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('judgment', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_judgment_feedback_attachment_id', type_='foreignkey')
+        batch_op.drop_column('feedback_attachment_id')
+
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.drop_constraint('fk_submission_signed_off_by_id', type_='foreignkey')
         batch_op.drop_column('outcome')

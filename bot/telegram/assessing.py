@@ -1,0 +1,126 @@
+"""Handlers for assessors: the review queue, judging, follow-up questions, sign-off, cohort and export."""
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.domain.judging import AllJudged, AnswerToJudge, Asked, Denied, SignedOff
+from bot.domain.sittings import Person
+from bot.telegram import keyboards
+from bot.telegram.evidence import EVIDENCE_CALL
+from bot.telegram.incoming import NEW_MESSAGE, person_of
+from bot.telegram.work import Work, current_work
+
+
+def show_next(work: Work, person: Person, outcome) -> None:
+    """Show the next answer to judge, or offer sign-off when all are judged."""
+    if isinstance(outcome, Denied):
+        work.reply(person.chat_id, "denied.html", denied=outcome.value)
+    elif isinstance(outcome, AnswerToJudge):
+        work.reply(person.chat_id, "judge_answer.html", keyboard=keyboards.judging(outcome.answer_id, outcome.submission_id), item=outcome)
+    elif isinstance(outcome, AllJudged):
+        work.reply(person.chat_id, "all_judged.html", keyboard=keyboards.sign_off(outcome.submission_id), outcome=outcome)
+
+
+async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), person_of(update)
+    items = work.judging.queue(person)
+    if isinstance(items, Denied):
+        work.reply(person.chat_id, "denied.html", denied=items.value)
+    else:
+        work.reply(person.chat_id, "queue.html", keyboard=keyboards.queue(items), items=items)
+
+
+async def cohort(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), person_of(update)
+    rows = work.judging.cohort(person)
+    if isinstance(rows, Denied):
+        work.reply(person.chat_id, "denied.html", denied=rows.value)
+    else:
+        work.reply(person.chat_id, "cohort.html", rows=rows)
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), person_of(update)
+    rows = work.judging.cohort(person)
+    if isinstance(rows, Denied):
+        work.reply(person.chat_id, "denied.html", denied=rows.value)
+    else:
+        work.reply(person.chat_id, "export_menu.html", keyboard=keyboards.exports(rows), rows=rows)
+
+
+async def invite_assessor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person = current_work(), person_of(update)
+    code = work.judging.invite_assessor(person)
+    if isinstance(code, Denied):
+        work.reply(person.chat_id, "denied.html", denied=code.value)
+    else:
+        work.reply(person.chat_id, "staff_invite.html", code=code, username=context.bot.username)
+
+
+async def assessor_message(work: Work, person: Person, text: str | None, voice) -> bool:
+    """An assessor's message that is the feedback or follow-up question they were asked for. False if not."""
+    if not work.judging.awaited(person):
+        return False
+    kind, outcome = work.judging.take_text(person, text, voice)
+    work.attachments_added = voice is not None
+    if isinstance(outcome, Asked):
+        work.reply(outcome.candidate_chat_id, "follow_up_question.html", asked=outcome)
+        work.reply(person.chat_id, "follow_up_sent.html", asked=outcome)
+    elif isinstance(outcome, Denied):
+        work.reply(person.chat_id, "denied.html", denied=outcome.value)
+    else:
+        work.reply(person.chat_id, "judged.html", judgment=outcome)
+        answer = work.judging.next_after_judgment(person, outcome.answer_id)
+        show_next(work, person, answer)
+    return True
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    work, person, query = current_work(), person_of(update), update.callback_query
+    work.answer_button(person.chat_id, query.id)
+    action, number, name = keyboards.parse(query.data) or (None, None, None)
+    judging = work.judging
+    if action == keyboards.OPEN:
+        show_next(work, person, judging.next_to_judge(person, number))
+    elif action == keyboards.NEXT and name and name.isdigit():
+        show_next(work, person, judging.next_to_judge(person, number, after_answer=int(name)))
+    elif action == keyboards.MET:
+        judgment = judging.judge(person, number, "met")
+        if isinstance(judgment, Denied):
+            show_next(work, person, judgment)
+        else:
+            work.reply(person.chat_id, "judged.html", judgment=judgment)
+            show_next(work, person, judging.next_after_judgment(person, number))
+    elif action in (keyboards.NOT_YET, keyboards.ASK):
+        kind = "feedback" if action == keyboards.NOT_YET else "question"
+        waiting = judging.await_text(person, number, kind)
+        if isinstance(waiting, Denied):
+            show_next(work, person, waiting)
+        else:
+            work.reply(person.chat_id, "awaiting_text.html", kind=kind, item=waiting)
+    elif action == keyboards.SIGN_OFF:
+        signed = judging.sign_off(person, number)
+        if isinstance(signed, SignedOff):
+            work.reply(person.chat_id, "signed_off.html", signed=signed)
+            work.reply(signed.candidate_chat_id, "outcome.html", signed=signed)
+        else:
+            show_next(work, person, signed)
+    elif action == keyboards.EXPORT:
+        wanted = judging.request_export(person, number)
+        if isinstance(wanted, Denied):
+            show_next(work, person, wanted)
+        else:
+            candidate_id, unit_code = wanted
+            work.reply(person.chat_id, "export_coming.html", unit_code=unit_code)
+            work.call(person.chat_id, EVIDENCE_CALL, {"chat_id": person.chat_id, "candidate": candidate_id, "unit": unit_code})
+    else:
+        show_next(work, person, Denied.NOT_YOURS)
+
+
+ASSESSOR_ACTIONS = rf"^({'|'.join([keyboards.OPEN, keyboards.MET, keyboards.NOT_YET, keyboards.ASK, keyboards.NEXT, keyboards.SIGN_OFF, keyboards.EXPORT])})(:|$)"
+
+
+def register(application: Application) -> None:
+    for name, callback in {"queue": queue, "cohort": cohort, "export": export, "invite_assessor": invite_assessor}.items():
+        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
+    application.add_handler(CallbackQueryHandler(button, pattern=ASSESSOR_ACTIONS))

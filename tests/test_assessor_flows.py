@@ -1,0 +1,126 @@
+"""The assessor's side end to end, over the emulator: queue, judging, follow-up, sign-off, privacy, forged buttons."""
+
+import json
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import func, select
+
+from bot.storage.db import transaction
+from bot.storage.models import Judgment
+from tests.botprocess import nvqbot
+from tests.phone import Phone, add_assessor, html, invite, wait_until
+
+pytestmark = pytest.mark.slow
+SAM, ANN, BOB = 501, 11, 12
+FULL_ANSWER = (
+    "We record every complaint on the CRM system and follow the complaints procedure, then the team"
+    " leader reviews the log each week and tells the customer what happens next."
+)
+MARKUP = "<b>not bold</b> & <i>not italic</i> <script>x</script>"
+
+
+@pytest.fixture
+def submitted(emulator, bot, database_url):
+    """Sam has submitted two answers (one with markup-like text) to Ann; Bob is another assessor."""
+    add_assessor(database_url, ANN)
+    assert nvqbot(database_url, "assessor", "add", "--telegram-id", str(BOB), "--name", "Bob Assessor").returncode == 0
+    code = invite(database_url, assessor=ANN)
+    bot.start()
+    sam = Phone(emulator, SAM, "Sam", "Candidate")
+    sam.send(f"/start {code}")
+    sam.answer(FULL_ANSWER)
+    sam.answer(f"{MARKUP} {FULL_ANSWER}")
+    review = sam.send("/review")
+    submit = next(b["callback_data"] for row in review["reply_markup"]["inline_keyboard"] for b in row if b["callback_data"].startswith("submit:"))
+    declaration = sam.press(submit, on=review)
+    confirm = declaration["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert "Submitted: 2 answers" in sam.press(confirm, on=declaration)["text"]
+    return sam
+
+
+def test_an_assessor_judges_asks_a_follow_up_and_signs_off_and_the_candidate_is_told(emulator, engine, submitted):
+    sam, ann = submitted, Phone(emulator, ANN, "Ann")
+    queue = ann.send("/queue")
+    assert "Sam Candidate — cg-310: 0 of 2 answers judged" in queue["text"]
+    first = ann.press(queue["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=queue)
+    assert "answer 1 of 2" in first["text"] and "310.4.1" in first["text"] and "Look for:" in first["text"]
+
+    ann.press(f"met:{_answer_id(first)}", on=first)
+    second = ann.received[-1]
+    assert "answer 2 of 2" in second["text"]
+    assert html(MARKUP) in second["text"]  # what the candidate typed is shown literally
+
+    asking = ann.press(f"ask:{_answer_id(second)}", on=second)
+    assert "Type the follow-up question" in asking["text"]
+    before = len(sam.received)
+    ann.send("Who looks at the log, and how often?")
+    assert "Who looks at the log, and how often?" in sam.next_reply(before)["text"]
+    before_ann = len(ann.received)
+    assert "passed your reply" in sam.send("The team leader, every Monday.")["text"]
+    assert "The team leader, every Monday." in ann.next_reply(before_ann)["text"]
+
+    ann.press(f"notyet:{_answer_id(second)}", on=second)
+    judged = ann.send("Please say how repeated problems are spotted.")
+    assert "Not yet" in judged["text"]
+    all_judged = ann.received[-1]
+    assert "1 met, 1 not yet" in all_judged["text"]
+    before = len(sam.received)
+    signed = ann.press(all_judged["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=all_judged)
+    assert "Signed off" in signed["text"]
+    told = sam.next_reply(before)["text"]
+    assert "Please say how repeated problems are spotted." in told and "/review" in told
+    assert "Nothing is waiting" in ann.send("/queue")["text"]
+    cohort = ann.send("/cohort")["text"]
+    assert "Sam Candidate — cg-310: 1 / 1" in cohort
+
+
+def test_another_assessor_cannot_see_or_judge_and_forged_buttons_change_nothing(emulator, engine, submitted):
+    sam, ann, bob = submitted, Phone(emulator, ANN, "Ann"), Phone(emulator, BOB, "Bob")
+    queue = ann.send("/queue")
+    open_data = queue["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    first = ann.press(open_data, on=queue)
+    answer_id = _answer_id(first)
+    assert "Nothing is waiting" in bob.send("/queue")["text"]
+    bob_message = bob.send("/cohort")
+    for forged in [open_data, f"met:{answer_id}", f"notyet:{answer_id}", f"ask:{answer_id}", "signoff:1", "export:1"]:
+        assert "isn't one of your candidates" in bob.press(forged, on=bob_message)["text"]
+    for forged in [f"met:{answer_id}", "signoff:1"]:
+        reply = sam.press(forged, on=sam.received[-1])
+        assert "assessors only" in reply["text"]
+    with transaction(engine) as session:
+        assert session.exec(select(func.count()).select_from(Judgment)).one() == 0
+
+
+def _answer_id(message: dict) -> int:
+    data = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    return int(next(d for d in data if d.startswith("met:")).split(":")[1])
+
+
+def test_export_sends_the_evidence_records_as_pdfs_and_the_cli_writes_them(emulator, database_url, submitted, tmp_path):
+    ann = Phone(emulator, ANN, "Ann")
+    menu = ann.send("/export")
+    assert "Preparing" in ann.press(menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=menu)["text"]
+    documents = wait_until_documents(emulator, ANN, 3)
+    assert [d["document"]["file_name"] for d in documents] == [
+        f"cg-310_{SAM}_transcript.pdf", f"cg-310_{SAM}_knowledge_record.pdf", f"cg-310_{SAM}_coverage.pdf"]
+    transcript = PdfReader(BytesIO(emulator.file_bytes(documents[0]["document"]["file_id"])))
+    text = "".join(page.extract_text() for page in transcript.pages)
+    assert "Sam Candidate" in text and "310.4.1" in text and "<b>not bold</b>" in text
+
+    written = nvqbot(database_url, "export", "--candidate", str(SAM), "--unit", "cg-310", "--format", "html",
+                     "--format", "json", "--out", str(tmp_path))
+    assert written.returncode == 0, written.stderr
+    html_text = (tmp_path / f"cg-310_{SAM}_transcript.html").read_text()
+    assert html(MARKUP) in html_text and MARKUP not in html_text
+    exported = [e["action"] for e in json.loads((tmp_path / f"cg-310_{SAM}_evidence.json").read_text())["audit"]]
+    assert exported.count("exported") >= 1
+
+
+def wait_until_documents(emulator, chat_id: int, count: int) -> list[dict]:
+    return wait_until(
+        lambda: (docs := [m for m in emulator.sent_messages(chat_id) if "document" in m]) and len(docs) >= count and docs,
+        timeout=60,
+        what="the evidence documents",
+    )
