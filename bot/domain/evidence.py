@@ -198,7 +198,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _attachment(attachment: Attachment | None) -> dict[str, Any] | None:
+def attachment_record(attachment: Attachment | None) -> dict[str, Any] | None:
     if attachment is None:
         return None
     return {
@@ -259,7 +259,7 @@ def _answers(session: Session, banks: Banks, items: list[_Item]) -> list[dict[st
                         "edited_at": _iso(p.edited_at),
                         "chat_id": p.chat_id,
                         "message_id": p.message_id,
-                        "attachment": _attachment(attachments.get(p.attachment_id)),
+                        "attachment": attachment_record(attachments.get(p.attachment_id)),
                     }
                     for p in own
                 ],
@@ -270,7 +270,7 @@ def _answers(session: Session, banks: Banks, items: list[_Item]) -> list[dict[st
                         "asked_at": _iso(q.asked_at),
                         "reply_text": q.reply_text,
                         "replied_at": _iso(q.replied_at),
-                        "reply_attachment": _attachment(attachments.get(q.reply_attachment_id)),
+                        "reply_attachment": attachment_record(attachments.get(q.reply_attachment_id)),
                     }
                     for q, name in questions[answer.id]
                 ],
@@ -278,7 +278,7 @@ def _answers(session: Session, banks: Banks, items: list[_Item]) -> list[dict[st
                     {
                         "outcome": j.outcome,
                         "feedback": j.feedback,
-                        "feedback_attachment": _attachment(attachments.get(j.feedback_attachment_id)),
+                        "feedback_attachment": attachment_record(attachments.get(j.feedback_attachment_id)),
                         "assessor": name,
                         "judged_at": _iso(j.judged_at),
                     }

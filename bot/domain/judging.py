@@ -340,27 +340,28 @@ class Judging:
         return self.repo.session.exec(query).all()
 
     def _own_submission(self, person: Person, submission_id: int):
-        assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
-        row = self.repo.session.exec(
+        """(assessor, submission, enrolment, candidate) if the submission is one of the assessor's candidates'."""
+        query = (
             select(Submission, Enrolment, Candidate)
             .join(Enrolment, Submission.enrolment_id == Enrolment.id)
             .join(Candidate, Enrolment.candidate_id == Candidate.id)
-            .where(Submission.id == submission_id, Enrolment.assessor_id == assessor.id)
-        ).first()
-        return Denied.NOT_YOURS if row is None else (assessor, *row)
+        )
+        return self._own(person, query.where(Submission.id == submission_id))
 
     def _own_answer(self, person: Person, answer_id: int):
-        assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
-        row = self.repo.session.exec(
+        """(assessor, answer, submission, enrolment) if the submitted answer is one of the assessor's candidates'."""
+        query = (
             select(Answer, Submission, Enrolment)
             .join(Submission, Answer.submission_id == Submission.id)
             .join(Enrolment, Submission.enrolment_id == Enrolment.id)
-            .where(Answer.id == answer_id, Enrolment.assessor_id == assessor.id)
-        ).first()
+        )
+        return self._own(person, query.where(Answer.id == answer_id))
+
+    def _own(self, person: Person, query):
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        row = self.repo.session.exec(query.where(Enrolment.assessor_id == assessor.id)).first()
         return Denied.NOT_YOURS if row is None else (assessor, *row)
 
     def _answers(self, submission: Submission) -> list[Answer]:

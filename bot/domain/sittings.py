@@ -274,10 +274,10 @@ class Sittings:
             return problem
         if candidate.awaited_question_id is not None:
             return self._reply_to_assessor(candidate, message)
-        found = self._active(candidate)
-        if found is None:
-            return Stranger.OUTSIDE_SITTING
-        run, enrolment = found
+        sitting = self._sitting(person)
+        if isinstance(sitting, Stranger):
+            return sitting
+        _, run, enrolment = sitting
         question = self._question_set(enrolment, run).question(run.current_question_id)
         answer = self._open_answer(run, question) or self._new_answer(run, enrolment, question)
         parts = self.repo.parts(answer.id)
@@ -300,13 +300,10 @@ class Sittings:
 
     def finish(self, person: Person) -> AnswerSaved | ProbeAsked | NothingToFinish | Stranger:
         """The candidate tapped Done: probe a thin answer once, otherwise keep it and move on."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
-        found = self._active(candidate)
-        if found is None:
-            return Stranger.OUTSIDE_SITTING
-        run, enrolment = found
+        sitting = self._sitting(person)
+        if isinstance(sitting, Stranger):
+            return sitting
+        candidate, run, enrolment = sitting
         question_set = self._question_set(enrolment, run)
         question = question_set.question(run.current_question_id)
         answer = self._open_answer(run, question)
@@ -324,13 +321,10 @@ class Sittings:
 
     def skip(self, person: Person) -> AnswerSaved | Stranger:
         """Leave the current question for later; it comes back once the others are answered."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
-        found = self._active(candidate)
-        if found is None:
-            return Stranger.OUTSIDE_SITTING
-        run, enrolment = found
+        sitting = self._sitting(person)
+        if isinstance(sitting, Stranger):
+            return sitting
+        candidate, run, enrolment = sitting
         return self._move_on(candidate, run, enrolment, self._question_set(enrolment, run), skipping=True)
 
     def edit(self, person: Person, message: IncomingMessage) -> Edited | EditProblem | Stranger | None:
@@ -494,6 +488,14 @@ class Sittings:
             return Refusal.NOT_YOURS
         waiting = [a for a, _, _ in self._finished_answers(enrolment) if a.submission_id is None]
         return (candidate, enrolment, waiting) if waiting else Refusal.NOTHING_TO_SUBMIT
+
+    def _sitting(self, person: Person) -> tuple[Candidate, QuestionRun, Enrolment] | Stranger:
+        """The candidate and the sitting they are in, or why there is none."""
+        candidate, problem = self._candidate(person)
+        if problem:
+            return problem
+        found = self._active(candidate)
+        return Stranger.OUTSIDE_SITTING if found is None else (candidate, *found)
 
     def _locked(self, answer: Answer) -> bool:
         """Submitted answers cannot change, unless the assessor has referred them back ("not yet")."""

@@ -4,6 +4,7 @@ from typing import Any
 
 from bot.domain.assessment import DomainError
 from bot.domain.banks import Banks
+from bot.domain.evidence import attachment_record
 from bot.storage.models import Answer, Criterion
 from bot.storage.repository import Repository
 
@@ -64,18 +65,7 @@ def _answer(repo: Repository, banks: Banks, answer: Answer, question_set, questi
                 "edited_at": part.edited_at.isoformat() if part.edited_at else None,
                 "recorded_at": part.recorded_at.isoformat(),
                 "telegram": {"chat_id": part.chat_id, "message_id": part.message_id},
-                "attachment": None
-                if attachment is None
-                else {
-                    "kind": attachment.kind,
-                    "file_id": attachment.file_id,
-                    "file_unique_id": attachment.file_unique_id,
-                    "file_size": attachment.file_size,
-                    "duration": attachment.duration,
-                    "mime_type": attachment.mime_type,
-                    "file_name": attachment.file_name,
-                    "sha256": attachment.sha256,
-                },
+                "attachment": attachment_record(attachment),
             }
         )
     return {

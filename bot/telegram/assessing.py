@@ -21,31 +21,24 @@ def show_next(work: Work, person: Person, outcome) -> None:
         work.reply(person.chat_id, "all_judged.html", keyboard=keyboards.sign_off(outcome.submission_id), outcome=outcome)
 
 
-async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), person_of(update)
-    items = work.judging.queue(person)
-    if isinstance(items, Denied):
-        work.reply(person.chat_id, "denied.html", denied=items.value)
-    else:
-        work.reply(person.chat_id, "queue.html", keyboard=keyboards.queue(items), items=items)
+def _listing(template: str, keyboard_for=None, key: str = "rows"):
+    """A command that shows one of the assessor's lists (or why they may not see it)."""
+
+    async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        work, person = current_work(), person_of(update)
+        found = work.judging.queue(person) if key == "items" else work.judging.cohort(person)
+        if isinstance(found, Denied):
+            work.reply(person.chat_id, "denied.html", denied=found.value)
+        else:
+            keyboard = keyboard_for(found) if keyboard_for else None
+            work.reply(person.chat_id, template, keyboard=keyboard, **{key: found})
+
+    return command
 
 
-async def cohort(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), person_of(update)
-    rows = work.judging.cohort(person)
-    if isinstance(rows, Denied):
-        work.reply(person.chat_id, "denied.html", denied=rows.value)
-    else:
-        work.reply(person.chat_id, "cohort.html", rows=rows)
-
-
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), person_of(update)
-    rows = work.judging.cohort(person)
-    if isinstance(rows, Denied):
-        work.reply(person.chat_id, "denied.html", denied=rows.value)
-    else:
-        work.reply(person.chat_id, "export_menu.html", keyboard=keyboards.exports(rows), rows=rows)
+queue = _listing("queue.html", keyboards.queue, key="items")
+cohort = _listing("cohort.html")
+export = _listing("export_menu.html", keyboards.exports)
 
 
 async def invite_assessor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
