@@ -140,6 +140,22 @@ async def _bot_username(settings: Settings) -> str | None:
 
 
 @app.command()
+def deadline(
+    candidate: int = typer.Option(..., help="The candidate's Telegram user id."),
+    unit: str = typer.Option(..., help="Unit code."),
+    date_: str = typer.Option(..., "--date", help="The new deadline, YYYY-MM-DD."),
+) -> None:
+    """Move a candidate's assessment deadline (their reminders follow it)."""
+    try:
+        due = date.fromisoformat(date_)
+    except ValueError:
+        _fail(f"the deadline {date_!r} is not a date in the form YYYY-MM-DD")
+    engine, banks = _database(_settings())
+    enrolment = _work(engine, banks, lambda assessment, _: assessment.change_deadline(candidate, unit, due))
+    typer.echo(cli_text("deadline_changed.txt", enrolment=enrolment))
+
+
+@app.command()
 def candidates() -> None:
     """List candidates and their units."""
     engine, banks = _database(_settings())

@@ -1,5 +1,6 @@
 """Settings from the environment (prefix NVQBOT_) and an optional .env file."""
 
+import re
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -8,6 +9,8 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Settings(BaseSettings):
@@ -25,6 +28,16 @@ class Settings(BaseSettings):
     banks_dir: Path = PROJECT_ROOT / "question_banks"
     # Seconds a getUpdates long poll waits for news.
     poll_timeout: int = 25
+    # Reminders: days before the deadline, days without activity, quiet hours ("" for none),
+    # when the assessors' daily digest goes out, and how often the bot looks for what is due.
+    reminder_days_before: list[int] = [14, 7, 3, 1]
+    reminder_idle_days: int = 5
+    quiet_hours: str = "21:00-08:00"
+    digest_time: str = "08:00"
+    reminder_sweep_seconds: int = 60
+    # Telegram's limits: about 30 messages a second overall, one a second to any one chat.
+    send_rate_per_s: float = 30.0
+    per_chat_interval_s: float = 1.0
 
     @field_validator("timezone")
     @classmethod
@@ -33,6 +46,20 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_form(cls, value: str) -> str:
+        if value and not _HOURS.match(value):
+            raise ValueError("quiet hours must look like 21:00-08:00, or be empty for none")
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time_form(cls, value: str) -> str:
+        if not _TIME.match(value):
+            raise ValueError("the digest time must look like 08:00")
         return value
 
     @cached_property

@@ -22,6 +22,8 @@ class BotProcess:
             "NVQBOT_TELEGRAM_FILE_URL": emulator.base_file_url,
             "NVQBOT_DATABASE_URL": database_url,
             "NVQBOT_POLL_TIMEOUT": "1",
+            # Reminder tests choose their own sweep; others keep reminders out of the way.
+            "NVQBOT_REMINDER_SWEEP_SECONDS": "3600",
         }
         self.process: subprocess.Popen | None = None
 

@@ -124,3 +124,15 @@ def wait_until_documents(emulator, chat_id: int, count: int) -> list[dict]:
         timeout=60,
         what="the evidence documents",
     )
+
+
+def test_an_assessor_moves_a_deadline_in_telegram_and_the_cli_moves_it_again(emulator, database_url, submitted):
+    ann, bob = Phone(emulator, ANN, "Ann"), Phone(emulator, BOB, "Bob")
+    listing = ann.send("/deadline")["text"]
+    assert "1. Sam Candidate — cg-310: due 31 Dec 2099" in listing
+    assert "couldn't read that" in ann.send("/deadline 9 2099-01-01")["text"]
+    assert "now due 24 Dec 2099" in ann.send("/deadline 1 2099-12-24")["text"]
+    assert "no candidates" in bob.send("/deadline 1 2099-12-01")["text"]
+    moved = nvqbot(database_url, "deadline", "--candidate", str(SAM), "--unit", "cg-310", "--date", "2099-11-30")
+    assert moved.returncode == 0 and "now 30 Nov 2099" in moved.stdout
+    assert "due 30 Nov 2099" in submitted.send("/units")["text"]

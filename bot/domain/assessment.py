@@ -76,6 +76,13 @@ class Assessment:
         code = secrets.token_urlsafe(12)  # 16 URL-safe characters, fit for a t.me deep link
         return self.repo.add(Invite(code=code, unit_code=unit_code, assessor_id=assessor.id, deadline=deadline))
 
+    def change_deadline(self, candidate_telegram_id: int, unit_code: str, deadline: date) -> Enrolment:
+        candidate = self.repo.candidate_by_telegram_id(candidate_telegram_id)
+        enrolment = self.repo.enrolment(candidate.id, unit_code) if candidate else None
+        if enrolment is None:
+            raise DomainError(f"no enrolment of candidate {candidate_telegram_id} on unit {unit_code!r}")
+        return change_deadline(self.repo, enrolment, deadline, "cli", self.now())
+
     def record_export(self, candidate_telegram_id: int, unit_code: str, formats: list[str]) -> None:
         """Note in the audit trail that evidence left the system from the command line."""
         candidate = self.repo.candidate_by_telegram_id(candidate_telegram_id)
@@ -97,7 +104,7 @@ class Assessment:
         if invite.used_at is not None:
             return InviteRefused(InviteProblem.USED)
         candidate = candidate or self.repo.add(
-            Candidate(telegram_user_id=person.user_id, chat_id=person.chat_id, name=person.name)
+            Candidate(telegram_user_id=person.user_id, chat_id=person.chat_id, name=person.name, created_at=self.now())
         )
         if not self.repo.claim_invite(invite, candidate.id, self.now()):
             return InviteRefused(InviteProblem.USED)
@@ -107,6 +114,7 @@ class Assessment:
                 unit_code=invite.unit_code,
                 assessor_id=invite.assessor_id,
                 deadline=invite.deadline,
+                created_at=self.now(),
             )
         )
         return Enrolled(
@@ -133,3 +141,12 @@ class Assessment:
         audit.record(self.repo.session, f"assessor:{assessor.id}", "registered", None,
                      {"staff_invite_id": invite.id, "role": invite.role}, self.now())
         return AssessorRegistered(assessor.name, assessor.role)
+
+
+def change_deadline(repo: Repository, enrolment: Enrolment, deadline: date, actor: str, now: datetime) -> Enrolment:
+    previous = enrolment.deadline
+    enrolment.deadline = deadline
+    repo.add(enrolment)
+    audit.record(repo.session, actor, "deadline_changed", enrolment.id,
+                 {"from": previous.isoformat(), "to": deadline.isoformat()}, now)
+    return enrolment

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlmodel import select
 
+from bot.domain.assessment import change_deadline
 from bot.domain.banks import Banks
 from bot.domain.sittings import IncomingAttachment, Person, Sittings
 from bot.storage import audit
@@ -122,8 +123,9 @@ class Judging:
     # the queue
     def queue(self, person: Person) -> list[QueueItem] | Denied:
         assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
+        return Denied.NOT_AN_ASSESSOR if assessor is None else self.waiting_for(assessor)
+
+    def waiting_for(self, assessor: Assessor) -> list[QueueItem]:
         items = []
         for submission, enrolment, candidate in self._submissions(assessor, open_only=True):
             answers = self._answers(submission)
@@ -248,8 +250,9 @@ class Judging:
     # the cohort
     def cohort(self, person: Person) -> list[CohortRow] | Denied:
         assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
+        return Denied.NOT_AN_ASSESSOR if assessor is None else self.cohort_of(assessor)
+
+    def cohort_of(self, assessor: Assessor) -> list[CohortRow]:
         rows = []
         enrolments = self.repo.session.exec(
             select(Enrolment, Candidate)
@@ -299,6 +302,16 @@ class Judging:
                                 evidenced[key] = state
         bank = self.banks.unit(enrolment.unit_code)
         return {c.ref: evidenced.get((enrolment.unit_code, c.ref), "missing") for c in bank.criteria}
+
+    def set_deadline(self, person: Person, enrolment_id: int, deadline: date) -> Enrolment | Denied:
+        """Move an enrolment's deadline; reminders follow it, since they are computed from it."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        return change_deadline(self.repo, enrolment, deadline, f"assessor:{assessor.id}", self.now())
 
     def request_export(self, person: Person, enrolment_id: int) -> tuple[int, str] | Denied:
         """(candidate's Telegram id, unit code) of an enrolment the assessor may export; recorded in the audit trail."""
@@ -406,3 +419,4 @@ class Judging:
             questions=questions,
             judgment=self._judgment(answer),
         )
+

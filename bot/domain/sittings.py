@@ -296,6 +296,8 @@ class Sittings:
             )
         )
         self._touch(run)
+        enrolment.last_activity_at = self.now()
+        self.repo.add(enrolment)
         return PartKept(self._prompt(enrolment, run), len(parts) + 1, follow_up=answer.probe is not None)
 
     def finish(self, person: Person) -> AnswerSaved | ProbeAsked | NothingToFinish | Stranger:
@@ -392,7 +394,7 @@ class Sittings:
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         if candidate is None:
             return []
-        return [self._unit_progress(enrolment) for enrolment in self.repo.enrolments(candidate.id)]
+        return [self.unit_progress(enrolment) for enrolment in self.repo.enrolments(candidate.id)]
 
     def review(self, person: Person, enrolment_id: int | None = None) -> Review | Refusal | Stranger:
         candidate, problem = self._candidate(person)
@@ -702,7 +704,7 @@ class Sittings:
                     found.append((answer, run, question_set))
         return found
 
-    def _unit_progress(self, enrolment: Enrolment) -> UnitProgress:
+    def unit_progress(self, enrolment: Enrolment) -> UnitProgress:
         bank = self._bank(enrolment)
         finished = self._finished_answers(enrolment)
         knowledge_refs = {c.ref for c in bank.criteria if c.kind == "knowledge"}

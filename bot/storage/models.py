@@ -68,6 +68,8 @@ class Candidate(SQLModel, table=True):
     reminders_paused: bool = False
     # An assessor's follow-up question waiting for the candidate's reply (an assessorquestion id).
     awaited_question_id: int | None = None
+    timezone: str | None = None  # the centre's time zone when not set
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # they blocked the bot
 
 
 class Unit(SQLModel, table=True):
@@ -105,8 +107,9 @@ class Enrolment(SQLModel, table=True):
     unit_code: str = Field(foreign_key="unit.code")
     assessor_id: int = Field(foreign_key="assessor.id", index=True)
     deadline: date
-    status: str = "active"
+    status: str = "active"  # active, submitted, referred, signed_off
     created_at: datetime = created_at_field()
+    last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the candidate's last answer
 
 
 class QuestionRun(SQLModel, table=True):
@@ -261,3 +264,20 @@ class AuditEvent(SQLModel, table=True):
     details: dict = Field(sa_type=JSON)
     previous_hash: str
     hash: str = Field(unique=True)
+
+
+class Reminder(SQLModel, table=True):
+    """A nudge, recorded under a unique key before it is sent: whoever inserts the key sends it, once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str  # "deadline", "idle" or "digest"
+    chat_id: int = Field(sa_type=BigInteger)
+    candidate_id: int | None = Field(default=None, foreign_key="candidate.id", index=True)
+    assessor_id: int | None = Field(default=None, foreign_key="assessor.id")
+    enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id")
+    claimed_at: datetime = created_at_field()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = "claimed"  # claimed, sent, failed, unreachable
+    attempts: int = 0
+    last_error: str | None = None

@@ -8,7 +8,9 @@ from sqlalchemy import Engine
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.domain.banks import Banks
+from bot.domain.reminders import ReminderRules
 from bot.rendering import command_menu
+from bot.scheduling.reminders import RateLimiter, ReminderSweep, start_sweeping
 from bot.settings import Settings
 from bot.telegram import handlers
 from bot.telegram.evidence import EVIDENCE_CALL, send_evidence
@@ -41,4 +43,10 @@ async def serve(settings: Settings, engine: Engine, banks: Banks, started: async
         if started is not None:
             started.set()
         local_calls = {EVIDENCE_CALL: partial(send_evidence, application.bot, engine, banks)}
-        await UpdatePipeline(application, engine, banks, settings.poll_timeout, local_calls=local_calls).run()
+        limiter = RateLimiter(settings.send_rate_per_s, settings.per_chat_interval_s)
+        sweep = ReminderSweep(application.bot, engine, banks, ReminderRules.from_settings(settings), limiter)
+        scheduler = start_sweeping(sweep, settings.reminder_sweep_seconds)
+        try:
+            await UpdatePipeline(application, engine, banks, settings.poll_timeout, local_calls=local_calls).run()
+        finally:
+            scheduler.shutdown(wait=False)

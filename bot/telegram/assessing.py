@@ -1,5 +1,7 @@
 """Handlers for assessors: the review queue, judging, follow-up questions, sign-off, cohort and export."""
 
+from datetime import date
+
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -39,6 +41,34 @@ def _listing(template: str, keyboard_for=None, key: str = "rows"):
 queue = _listing("queue.html", keyboards.queue, key="items")
 cohort = _listing("cohort.html")
 export = _listing("export_menu.html", keyboards.exports)
+
+
+async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/deadline lists the assessor's enrolments; /deadline N YYYY-MM-DD moves the Nth one's deadline."""
+    work, person = current_work(), person_of(update)
+    rows = work.judging.cohort(person)
+    if isinstance(rows, Denied):
+        work.reply(person.chat_id, "denied.html", denied=rows.value)
+        return
+    chosen = _deadline_args(context.args, len(rows))
+    if chosen is None:
+        work.reply(person.chat_id, "deadline.html", rows=rows, changed=None, asked=bool(context.args))
+        return
+    number, new_date = chosen
+    changed = work.judging.set_deadline(person, rows[number - 1].enrolment_id, new_date)
+    if isinstance(changed, Denied):
+        work.reply(person.chat_id, "denied.html", denied=changed.value)
+    else:
+        work.reply(person.chat_id, "deadline.html", rows=rows, changed=rows[number - 1], new_date=new_date, asked=True)
+
+
+def _deadline_args(args: list[str], count: int):
+    if len(args) != 2 or not args[0].isdigit() or not 1 <= int(args[0]) <= count:
+        return None
+    try:
+        return int(args[0]), date.fromisoformat(args[1])
+    except ValueError:
+        return None
 
 
 async def invite_assessor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,6 +144,7 @@ ASSESSOR_ACTIONS = rf"^({'|'.join([keyboards.OPEN, keyboards.MET, keyboards.NOT_
 
 
 def register(application: Application) -> None:
-    for name, callback in {"queue": queue, "cohort": cohort, "export": export, "invite_assessor": invite_assessor}.items():
+    commands = {"queue": queue, "cohort": cohort, "export": export, "deadline": deadline, "invite_assessor": invite_assessor}
+    for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
     application.add_handler(CallbackQueryHandler(button, pattern=ASSESSOR_ACTIONS))

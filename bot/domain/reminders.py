@@ -1,0 +1,204 @@
+"""Which reminders are due, computed from the database alone: a restart loses nothing.
+
+Every reminder has a key that names exactly one nudge (this enrolment, this deadline, this many days
+before). A reminder is due when its moment has passed, the candidate is outside their quiet hours,
+has not paused reminders, can be reached, and the unit is not done; and no reminder with its key
+exists yet. Whoever records the key first sends it (see `claim`).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from bot.storage.models import Assessor, Candidate, Enrolment, Reminder, Submission
+
+# Units in these states need nothing from the candidate now.
+DONE_STATUSES = ("submitted", "signed_off")
+MERGED = "idle_merged"  # an idle reminder folded into a deadline reminder sent at the same time
+STALE_CLAIM = timedelta(minutes=10)  # a claim this old, never sent, is taken over (its sender died)
+KEY_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    days_before: tuple[int, ...] = (14, 7, 3, 1)
+    idle_days: int = 5
+    quiet_start: time | None = time(21, 0)
+    quiet_end: time | None = time(8, 0)
+    digest_at: time = time(8, 0)
+    timezone: str = "Europe/London"
+
+    @classmethod
+    def from_settings(cls, settings) -> "ReminderRules":
+        quiet_start = quiet_end = None
+        if settings.quiet_hours:
+            start, end = settings.quiet_hours.split("-")
+            quiet_start, quiet_end = time.fromisoformat(start), time.fromisoformat(end)
+        return cls(
+            days_before=tuple(sorted(set(settings.reminder_days_before), reverse=True)),
+            idle_days=settings.reminder_idle_days,
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+            digest_at=time.fromisoformat(settings.digest_time),
+            timezone=settings.timezone,
+        )
+
+    def quiet(self, local: datetime) -> bool:
+        if self.quiet_start is None:
+            return False
+        now = local.time()
+        if self.quiet_start <= self.quiet_end:
+            return self.quiet_start <= now < self.quiet_end
+        return now >= self.quiet_start or now < self.quiet_end  # over midnight
+
+    def deadline_step(self, days_left: int) -> int | None:
+        """The nearest "N days before" the candidate has reached (None before the first, or after the deadline)."""
+        if days_left < 0:
+            return None
+        reached = [days for days in self.days_before if days_left <= days]
+        return min(reached) if reached else None
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    key: str
+    kind: str  # deadline, idle, digest
+    chat_id: int
+    candidate_id: int | None = None
+    assessor_id: int | None = None
+    enrolment_id: int | None = None
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def find_due(session: Session, rules: ReminderRules, now: datetime) -> list[DueReminder]:
+    wanted = _candidate_reminders(session, rules, now) + _digests(session, rules, now)
+    sent = _existing_keys(session, [r.key for r in wanted])
+    due = [r for r in wanted if r.key not in sent]
+    # A deadline nudge says what is left: an idle nudge due beside it is recorded, not sent.
+    with_deadline = {r.enrolment_id for r in due if r.kind == "deadline"}
+    return [
+        DueReminder(r.key, MERGED, r.chat_id, r.candidate_id, r.assessor_id, r.enrolment_id)
+        if r.kind == "idle" and r.enrolment_id in with_deadline
+        else r
+        for r in due
+    ]
+
+
+def _candidate_reminders(session: Session, rules: ReminderRules, now: datetime) -> list[DueReminder]:
+    rows = session.execute(
+        select(
+            Enrolment.id,
+            Enrolment.deadline,
+            Enrolment.created_at,
+            Enrolment.last_activity_at,
+            Candidate.id,
+            Candidate.chat_id,
+            Candidate.timezone,
+        )
+        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .where(
+            Enrolment.status.not_in(DONE_STATUSES),
+            Candidate.reminders_paused.is_(False),
+            Candidate.unreachable_at.is_(None),
+        )
+    )
+    due = []
+    idle_for = timedelta(days=rules.idle_days)
+    for enrolment_id, deadline, created_at, last_activity_at, candidate_id, chat_id, zone in rows:
+        local = now.astimezone(_zone(zone or rules.timezone))
+        if rules.quiet(local):
+            continue
+        step = rules.deadline_step((deadline - local.date()).days)
+        if step is not None:
+            key = f"deadline:{enrolment_id}:{deadline.isoformat()}:{step}"
+            due.append(DueReminder(key, "deadline", chat_id, candidate_id, None, enrolment_id))
+        last = last_activity_at or created_at
+        if now - last >= idle_for:
+            key = f"idle:{enrolment_id}:{last.isoformat(timespec='seconds')}"
+            due.append(DueReminder(key, "idle", chat_id, candidate_id, None, enrolment_id))
+    return due
+
+
+def _digests(session: Session, rules: ReminderRules, now: datetime) -> list[DueReminder]:
+    """One digest a day for each assessor with work waiting or candidates at risk."""
+    local = now.astimezone(_zone(rules.timezone))
+    if local.time() < rules.digest_at:
+        return []
+    waiting = set(
+        session.execute(
+            select(Enrolment.assessor_id)
+            .join(Submission, Submission.enrolment_id == Enrolment.id)
+            .where(Submission.signed_off_at.is_(None))
+        ).scalars()
+    )
+    at_risk = set(
+        session.execute(
+            select(Enrolment.assessor_id).where(
+                Enrolment.status.not_in(DONE_STATUSES), Enrolment.deadline <= local.date() + timedelta(days=7)
+            )
+        ).scalars()
+    )
+    assessors = session.execute(
+        select(Assessor.id, Assessor.chat_id).where(Assessor.id.in_(waiting | at_risk), Assessor.chat_id.is_not(None))
+    )
+    return [
+        DueReminder(f"digest:{assessor_id}:{local.date().isoformat()}", "digest", chat_id, None, assessor_id)
+        for assessor_id, chat_id in assessors
+    ]
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        found.update(session.execute(select(Reminder.key).where(Reminder.key.in_(chunk))).scalars())
+    return found
+
+
+def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[Reminder]:
+    """Record reminders under their keys; returns the ones this caller won (a key is won once).
+
+    Claims left unsent for a while (their sender died) are taken over, by a conditional update that
+    only one caller can win.
+    """
+    due = list(due)
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    won: set[str] = set()
+    if due:
+        rows = [
+            {"key": r.key, "kind": r.kind, "chat_id": r.chat_id, "candidate_id": r.candidate_id,
+             "assessor_id": r.assessor_id, "enrolment_id": r.enrolment_id, "claimed_at": now,
+             "status": "claimed", "attempts": 0}
+            for r in due
+        ]
+        for start in range(0, len(rows), KEY_CHUNK):
+            statement = insert(Reminder).values(rows[start : start + KEY_CHUNK])
+            statement = statement.on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.key)
+            won.update(session.execute(statement).scalars())
+    stale = session.execute(
+        select(Reminder.id, Reminder.claimed_at).where(Reminder.status == "claimed", Reminder.claimed_at < now - STALE_CLAIM)
+    ).all()
+    taken_over = []
+    for reminder_id, claimed_at in stale:
+        result = session.execute(
+            update(Reminder)
+            .where(and_(Reminder.id == reminder_id, Reminder.claimed_at == claimed_at, Reminder.status == "claimed"))
+            .values(claimed_at=now)
+        )
+        if result.rowcount == 1:
+            taken_over.append(reminder_id)
+    ours = list(session.execute(select(Reminder).where(Reminder.key.in_(won))).scalars()) if won else []
+    if taken_over:
+        ours += list(session.execute(select(Reminder).where(Reminder.id.in_(taken_over))).scalars())
+    return ours

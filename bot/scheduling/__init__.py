@@ -1,0 +1,1 @@
+"""Timed work: the reminder sweep, run by APScheduler inside the bot process."""
