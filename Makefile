@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
+BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 .PHONY: demo test run bench
 
 $(INSTALLED): pyproject.toml requirements.lock
@@ -24,4 +26,6 @@ run: $(INSTALLED)
 
 # Benchmarks at full size (see README for the figures); CI runs them tiny, as smoke tests.
 bench: $(INSTALLED)
-	$(BIN)/python bench/answers.py --database both --postgres-url $${NVQBOT_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+	$(BIN)/python bench/answers.py --database both --postgres-url $(BENCH_POSTGRES_URL)
+	$(BIN)/python bench/exports.py
+	$(BIN)/python bench/reminders.py --database both --postgres-url $(BENCH_POSTGRES_URL)

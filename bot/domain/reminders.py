@@ -8,11 +8,11 @@ exists yet. Whoever records the key first sends it (see `claim`).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -23,7 +23,7 @@ from bot.storage.models import Assessor, Candidate, Enrolment, Reminder, Submiss
 DONE_STATUSES = ("submitted", "signed_off")
 MERGED = "idle_merged"  # an idle reminder folded into a deadline reminder sent at the same time
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old, never sent, is taken over (its sender died)
-KEY_CHUNK = 500
+KEY_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,11 @@ class ReminderRules:
 
     def deadline_step(self, days_left: int) -> int | None:
         """The nearest "N days before" the candidate has reached (None before the first, or after the deadline)."""
-        if days_left < 0:
-            return None
-        reached = [days for days in self.days_before if days_left <= days]
-        return min(reached) if reached else None
+        return self._steps.get(days_left)
+
+    @cached_property
+    def _steps(self) -> dict[int, int]:
+        return {left: min(d for d in self.days_before if left <= d) for left in range(max(self.days_before, default=0) + 1)}
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,7 @@ def _candidate_reminders(session: Session, rules: ReminderRules, now: datetime) 
         select(
             Enrolment.id,
             Enrolment.deadline,
-            Enrolment.created_at,
-            Enrolment.last_activity_at,
+            func.coalesce(Enrolment.last_activity_at, Enrolment.created_at),
             Candidate.id,
             Candidate.chat_id,
             Candidate.timezone,
@@ -115,15 +115,19 @@ def _candidate_reminders(session: Session, rules: ReminderRules, now: datetime) 
     )
     due = []
     idle_for = timedelta(days=rules.idle_days)
-    for enrolment_id, deadline, created_at, last_activity_at, candidate_id, chat_id, zone in rows:
-        local = now.astimezone(_zone(zone or rules.timezone))
-        if rules.quiet(local):
+    today: dict[str | None, date | None] = {}  # per time zone: the local date, or None in quiet hours
+    for enrolment_id, deadline, last, candidate_id, chat_id, zone in rows:
+        if zone not in today:
+            local = now.astimezone(_zone(zone or rules.timezone))
+            today[zone] = None if rules.quiet(local) else local.date()
+        local_date = today[zone]
+        if local_date is None:
             continue
-        step = rules.deadline_step((deadline - local.date()).days)
+        step = rules.deadline_step((deadline - local_date).days)
         if step is not None:
             key = f"deadline:{enrolment_id}:{deadline.isoformat()}:{step}"
             due.append(DueReminder(key, "deadline", chat_id, candidate_id, None, enrolment_id))
-        last = last_activity_at or created_at
+        last = _utc(last)
         if now - last >= idle_for:
             key = f"idle:{enrolment_id}:{last.isoformat(timespec='seconds')}"
             due.append(DueReminder(key, "idle", chat_id, candidate_id, None, enrolment_id))
@@ -144,9 +148,9 @@ def _digests(session: Session, rules: ReminderRules, now: datetime) -> list[DueR
     )
     at_risk = set(
         session.execute(
-            select(Enrolment.assessor_id).where(
-                Enrolment.status.not_in(DONE_STATUSES), Enrolment.deadline <= local.date() + timedelta(days=7)
-            )
+            select(Enrolment.assessor_id)
+            .where(Enrolment.status.not_in(DONE_STATUSES), Enrolment.deadline <= local.date() + timedelta(days=7))
+            .distinct()
         ).scalars()
     )
     assessors = session.execute(
@@ -202,3 +206,10 @@ def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[R
     if taken_over:
         ours += list(session.execute(select(Reminder).where(Reminder.id.in_(taken_over))).scalars())
     return ours
+
+
+def _utc(value) -> datetime:
+    """coalesce() loses the column's type: SQLite hands back text, PostgreSQL a datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
