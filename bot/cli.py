@@ -156,6 +156,17 @@ def deadline(
 
 
 @app.command()
+def timezone(
+    candidate: int = typer.Option(..., help="The candidate's Telegram user id."),
+    zone: str = typer.Option(..., help="An IANA time zone, e.g. Europe/London or America/New_York."),
+) -> None:
+    """Set a candidate's time zone (their reminders keep quiet hours there)."""
+    engine, banks = _database(_settings())
+    changed = _work(engine, banks, lambda assessment, _: assessment.set_timezone(candidate, zone))
+    typer.echo(cli_text("timezone_set.txt", candidate=changed))
+
+
+@app.command()
 def candidates() -> None:
     """List candidates and their units."""
     engine, banks = _database(_settings())

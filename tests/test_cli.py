@@ -1,7 +1,12 @@
 """The command line as an assessor or an operator uses it."""
 
 import re
+from datetime import date
 
+from bot.domain.assessment import Assessment
+from bot.domain.sittings import Person
+from bot.storage.db import transaction
+from bot.storage.repository import Repository
 from tests.botprocess import nvqbot
 
 
@@ -46,3 +51,15 @@ def test_refusals_are_one_clear_line(database_url):
     assert no_assessor.returncode == 1 and "no assessor with Telegram id 11" in no_assessor.stderr
     no_candidate = nvqbot(database_url, "export", "--candidate", "5")
     assert no_candidate.returncode == 1 and no_candidate.stderr.strip() == "nvqbot: error: no candidate with Telegram id 5"
+
+
+def test_a_candidates_time_zone_is_set_and_checked(database_url, engine, banks):
+    with transaction(engine) as session:
+        assessment = Assessment(Repository(session), banks)
+        assessment.add_assessor(11, "Ann")
+        assessment.redeem_invite(Person(501, 501, "Sam"), assessment.create_invite("cg-310", 11, date(2099, 1, 1)).code)
+    assert "America/New_York" in nvqbot(database_url, "timezone", "--candidate", "501", "--zone", "America/New_York").stdout
+    wrong = nvqbot(database_url, "timezone", "--candidate", "501", "--zone", "Mars/Base")
+    assert wrong.returncode == 1 and "unknown time zone 'Mars/Base'" in wrong.stderr
+    with transaction(engine) as session:
+        assert Repository(session).candidate_by_telegram_id(501).timezone == "America/New_York"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.banks import Banks
 from bot.domain.sittings import Person, Prompt, Sittings
@@ -82,6 +83,17 @@ class Assessment:
         if enrolment is None:
             raise DomainError(f"no enrolment of candidate {candidate_telegram_id} on unit {unit_code!r}")
         return change_deadline(self.repo, enrolment, deadline, "cli", self.now())
+
+    def set_timezone(self, candidate_telegram_id: int, zone: str) -> Candidate:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DomainError(f"unknown time zone {zone!r} (use an IANA name such as Europe/London)") from None
+        candidate = self.repo.candidate_by_telegram_id(candidate_telegram_id)
+        if candidate is None:
+            raise DomainError(f"no candidate with Telegram id {candidate_telegram_id}")
+        candidate.timezone = zone
+        return self.repo.add(candidate)
 
     def record_export(self, candidate_telegram_id: int, unit_code: str, formats: list[str]) -> None:
         """Note in the audit trail that evidence left the system from the command line."""
