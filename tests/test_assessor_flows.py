@@ -47,9 +47,8 @@ def test_an_assessor_judges_asks_a_follow_up_and_signs_off_and_the_candidate_is_
     first = ann.press(queue["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=queue)
     assert "answer 1 of 2" in first["text"] and "310.4.1" in first["text"] and "Look for:" in first["text"]
 
-    ann.press(f"met:{_answer_id(first)}", on=first)
-    second = ann.received[-1]
-    assert "answer 2 of 2" in second["text"]
+    ann.press(f"met:{_answer_id(first)}", on=first)  # "Recorded", then the next answer
+    second = ann.wait_for("answer 2 of 2")
     assert html(MARKUP) in second["text"]  # what the candidate typed is shown literally
 
     asking = ann.press(f"ask:{_answer_id(second)}", on=second)
@@ -64,8 +63,7 @@ def test_an_assessor_judges_asks_a_follow_up_and_signs_off_and_the_candidate_is_
     ann.press(f"notyet:{_answer_id(second)}", on=second)
     judged = ann.send("Please say how repeated problems are spotted.")
     assert "Not yet" in judged["text"]
-    all_judged = ann.received[-1]
-    assert "1 met, 1 not yet" in all_judged["text"]
+    all_judged = ann.wait_for("1 met, 1 not yet")
     before = len(sam.received)
     signed = ann.press(all_judged["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=all_judged)
     assert "Signed off" in signed["text"]
