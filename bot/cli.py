@@ -57,6 +57,13 @@ def _database(settings: Settings):
         _fail(str(error))
 
 
+def _deadline(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"the deadline {text!r} is not a date in the form YYYY-MM-DD")
+
+
 def _work(engine, banks, action):
     """Run `action(assessment, repo)` in one transaction, turning refusals into one clear line."""
     try:
@@ -114,10 +121,7 @@ def invite(
     deadline: str = typer.Option(..., help="Assessment deadline, YYYY-MM-DD."),
 ) -> None:
     """Make a one-use enrolment code and its Telegram link."""
-    try:
-        due = date.fromisoformat(deadline)
-    except ValueError:
-        _fail(f"the deadline {deadline!r} is not a date in the form YYYY-MM-DD")
+    due = _deadline(deadline)
     settings = _settings()
     engine, banks = _database(settings)
     created = _work(engine, banks, lambda assessment, _: assessment.create_invite(unit, assessor, due))
@@ -146,10 +150,7 @@ def deadline(
     date_: str = typer.Option(..., "--date", help="The new deadline, YYYY-MM-DD."),
 ) -> None:
     """Move a candidate's assessment deadline (their reminders follow it)."""
-    try:
-        due = date.fromisoformat(date_)
-    except ValueError:
-        _fail(f"the deadline {date_!r} is not a date in the form YYYY-MM-DD")
+    due = _deadline(date_)
     engine, banks = _database(_settings())
     enrolment = _work(engine, banks, lambda assessment, _: assessment.change_deadline(candidate, unit, due))
     typer.echo(cli_text("deadline_changed.txt", enrolment=enrolment))
