@@ -74,6 +74,24 @@ def test_an_assessor_judges_asks_a_follow_up_and_signs_off_and_the_candidate_is_
     assert "Sam Candidate — cg-310: 1 / 1" in cohort
 
 
+def test_a_unit_not_yet_complete_gets_an_interim_decision_and_the_candidate_is_told_what_is_left(emulator, submitted):
+    sam, ann = submitted, Phone(emulator, ANN, "Ann")
+    queue = ann.send("/queue")
+    first = ann.press(queue["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=queue)
+    ann.press(f"met:{_answer_id(first)}", on=first)
+    second = ann.wait_for("answer 2 of 2")
+    ann.press(f"met:{_answer_id(second)}", on=second)
+    all_judged = ann.wait_for("2 met, 0 not yet")
+    blocked = ann.press(all_judged["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=all_judged)
+    assert "can't be signed off competent yet" in blocked["text"] and "310.1.1" in blocked["text"]
+    interim = [b for row in blocked["reply_markup"]["inline_keyboard"] for b in row if b["callback_data"].startswith("interim:")]
+    before = len(sam.received)
+    recorded = ann.press(interim[0]["callback_data"], on=blocked)
+    assert "Interim decision recorded" in recorded["text"]
+    assert "isn't finished yet" in sam.next_reply(before)["text"]
+    assert "Nothing is waiting" in ann.send("/queue")["text"]
+
+
 def test_another_assessor_cannot_see_or_judge_and_forged_buttons_change_nothing(emulator, engine, submitted):
     sam, ann, bob = submitted, Phone(emulator, ANN, "Ann"), Phone(emulator, BOB, "Bob")
     queue = ann.send("/queue")

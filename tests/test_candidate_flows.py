@@ -31,9 +31,9 @@ def sam(emulator, bot, database_url) -> Phone:
 
 
 def answers(database_url: str) -> list[dict]:
-    exported = nvqbot(database_url, "export", "--candidate", str(SAM))
+    exported = nvqbot(database_url, "export", "--candidate", str(SAM), "--unit", "cg-310")
     assert exported.returncode == 0, exported.stderr
-    return json.loads(exported.stdout)["units"][0]["answers"]
+    return json.loads(exported.stdout)["evidence"]["answers"]
 
 
 def test_the_command_menu_is_registered(sam, emulator):
@@ -135,7 +135,7 @@ def test_a_pd_case_is_recorded_against_its_criteria(sam, database_url, banks):
         sam.answer(f"Part {number} of my real case: {FULL_ANSWER}")
     assert f"everything for <b>{html(case.case_type)}</b>" in sam.received[-1]["text"]
     assert "Question 1 of" in sam.received[-1]["text"]  # back to the question left for the case
-    pd_answers = [a for a in answers(database_url) if a["method"] == "PD"]
+    pd_answers = [a for a in answers(database_url) if a["question_set"].startswith("pd:")]
     assert [{c["ref"] for c in a["criteria"]} for a in pd_answers] == [set(p.criteria) for p in case.parts]
     units = sam.send("/units")["text"]
     assert html(case.case_type) not in units and html(cases[0].case_type) in units
@@ -147,15 +147,20 @@ def test_review_reanswer_declaration_and_submission_then_nothing_changes(sam, em
     sam.press("done")
     sam.answer("Second answer: " + FULL_ANSWER)
     review = sam.send("/review")
-    assert "1. Q 310.4.1" in review["text"] and "2. Q 310.4.2" in review["text"]
+    assert "1. Q1.v1 (310.4.1)" in review["text"] and "2. Q2.v1 (310.4.2)" in review["text"]
     assert "Question 1 of" in sam.press(_data(review, "✏️ 1"), on=review)["text"]
     sam.answer("A better first answer: " + FULL_ANSWER)
     review = sam.send("/review")
     assert "(version 2)" in review["text"]
     declaration = sam.press(_data(review, "📨 Submit for assessment"), on=review)
-    assert html(banks.unit("cg-310").unit.declaration) in declaration["text"]
+    assert html(banks.unit("cg-310").unit.declarations.candidate.text) in declaration["text"]
+    assert "still unanswered" in declaration["text"]
+    assert "haven't saved that message as an answer" in sam.send("hang on, one more thing")["text"]
+    back = sam.press(_data(declaration, "↩️ Not yet, go back"), on=declaration)
+    assert "1. Q1.v2 (310.4.1)" in back["text"]
+    declaration = sam.press(_data(back, "📨 Submit for assessment"), on=back)
     submitted = sam.press(_data(declaration, "✍️ I confirm"), on=declaration)
-    assert "Submitted: 2 answers" in submitted["text"]
+    assert "Submitted: 2 answers" in submitted["text"] and "still to answer" in submitted["text"]
 
     locked = sam.send("/review")
     assert "🔒" in locked["text"] and (locked.get("reply_markup") is None or not locked["reply_markup"]["inline_keyboard"])
@@ -164,7 +169,7 @@ def test_review_reanswer_declaration_and_submission_then_nothing_changes(sam, em
     emulator.edit_message(SAM, first["message"]["message_id"], "changed after submission")
     assert "hasn't changed" in sam.next_reply(before)["text"] or "already been submitted" in sam.received[-1]["text"]
     exported = answers(database_url)
-    assert all(a["submission_id"] for a in exported if a["status"] == "complete" and a["version"] == max(
+    assert all(a["submission"] for a in exported if a["status"] == "complete" and a["version"] == max(
         b["version"] for b in exported if b["question_id"] == a["question_id"]))
     assert "changed after submission" not in json.dumps(exported)
 

@@ -1,12 +1,8 @@
 """The evidence documents (transcript, knowledge evidence record, coverage) built from a real candidate's data."""
 
-import importlib.util
 import io
 import json
-import random
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,9 +13,10 @@ from sqlmodel import select
 
 from bot import documents
 from bot.domain.assessment import Assessment, DomainError
-from bot.domain.evidence import digest, evidence_for
+from bot.domain.digest import differences, sha256_hex
+from bot.domain.evidence import record_for
 from bot.domain.sittings import IncomingAttachment, IncomingMessage, Person, ProbeAsked, Sittings
-from bot.settings import PROJECT_ROOT
+from bot.domain.submissions import Submissions
 from bot.storage import audit
 from bot.storage.db import transaction
 from bot.storage.models import Answer, AnswerPart, Assessor, AssessorQuestion, Attachment, Judgment, Submission
@@ -53,7 +50,9 @@ class Player:
 
     def do(self, step, *args):
         with transaction(self.engine) as session:
-            return getattr(Sittings(Repository(session), self.banks, now=lambda: CLOCK), step)(SAM, *args)
+            repo = Repository(session)
+            side = Sittings if hasattr(Sittings, step) else Submissions
+            return getattr(side(repo, self.banks, now=lambda: CLOCK), step)(SAM, *args)
 
     def say(self, words=None, attachment=None, message_id=None):
         if message_id is None:
@@ -100,6 +99,7 @@ def build_cg310(engine, banks) -> Story:
     sam.done()
     sam.do("edit", IncomingMessage(FULL + " Loyal customers stay with us.", SAM.chat_id, edited, 20_000, CLOCK))
     enrolment_id = sam.do("review").enrolment_id
+    sam.do("ask_declaration", enrolment_id)
     sam.do("submit", enrolment_id)
     sam.say("Half an answer to 310.4.4")  # a draft: not finished, so no evidence yet
     ids = answer_ids(engine)
@@ -147,6 +147,7 @@ def add_edexcel_f6(engine, banks) -> None:
         sam.do("skip")
     sam.say("I listen, say sorry, tell the customer what I will do and when, and keep them updated until it is fixed.")
     sam.done()  # k-12-a
+    sam.do("submit", sam.do("review").enrolment_id)
 
 
 @pytest.fixture
@@ -154,9 +155,13 @@ def story(engine, banks) -> Story:
     return build_cg310(engine, banks)
 
 
-def evidence(engine, banks, unit="cg-310"):
+def record(engine, banks, unit="cg-310"):
     with transaction(engine) as session:
-        return evidence_for(session, banks, SAM.user_id, unit, timezone="Europe/London")
+        return record_for(session, banks, SAM.user_id, unit, timezone="Europe/London")
+
+
+def evidence(engine, banks, unit="cg-310"):
+    return record(engine, banks, unit)["evidence"]
 
 
 def pdf_text(data: bytes) -> str:
@@ -167,53 +172,62 @@ def pdf_text(data: bytes) -> str:
 
 @pytest.mark.parametrize("kind", ["transcript", "knowledge_record", "coverage"])
 def test_every_document_renders_in_html_and_pdf(engine, banks, story, kind):
-    e = evidence(engine, banks)
-    html = documents.render_html(kind, e)
+    r = record(engine, banks)
+    sealed = r["digest"]["value"]
+    html = documents.render_html(kind, r)
     assert f"<h1>Evidence record — {TITLE} (cg-310)</h1>" in html
-    for shown in ("Sam Candidate", "Ann Assessor", "310.4.1", e["digest"], "Level 3, City &amp; Guilds"):
+    for shown in ("Sam Candidate", "Ann Assessor", "310.4.1", sealed, "Level 3, City &amp; Guilds"):
         assert shown in html
-    assert re.fullmatch(r"[0-9a-f]{64}", e["digest"])
-    pdf = documents.render_pdf(kind, e)
+    assert re.fullmatch(r"[0-9a-f]{64}", sealed)
+    pdf = documents.render_pdf(kind, r)
     assert pdf.startswith(b"%PDF")
     words = pdf_text(pdf)
-    for shown in ("Sam Candidate", TITLE, "310.4.1", e["digest"], "Ann Assessor"):
+    for shown in ("Sam Candidate", TITLE, "310.4.1", sealed, "Ann Assessor"):
         assert shown in words
 
 
 def test_what_a_candidate_typed_stays_literal(engine, banks, story):
-    e = evidence(engine, banks)
-    assert e["answers"][0]["answer"] == HOSTILE
-    html = documents.render_html("transcript", e)
+    r = record(engine, banks)
+    assert r["evidence"]["answers"][0]["answer"] == HOSTILE
+    html = documents.render_html("transcript", r)
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>" not in html and "<b>bold" not in html
     assert "Say who &lt;reviews&gt; the log." in html
-    assert HOSTILE in pdf_text(documents.render_pdf("transcript", e))
+    assert HOSTILE in pdf_text(documents.render_pdf("transcript", r))
 
 
 def test_the_transcript_shows_every_version_follow_up_attachment_judgment_and_sign_off(engine, banks, story):
-    e = evidence(engine, banks)
+    r = record(engine, banks)
+    e = r["evidence"]
     assert [a["ref"] for a in e["answers"]] == ["Q1.v1", "Q2.v1", "Q3.v1", "Q3.v2", "Q4.v1"]
     first, voice, old, new, draft = e["answers"]
-    assert (first["method"], first["question_id"], first["status"]) == ("Q&A", "k-310-4-1-a", "complete")
+    assert (first["method"], first["question_id"], first["status"]) == ("Q", "k-310-4-1-a", "complete")
+    assert first["question"] == banks.unit("cg-310").knowledge_sets[0].questions[0].text
+    assert first["bank"]["sha256"] == banks.version("cg-310").sha256
     assert first["probe"] and first["follow_up"].startswith("We log it on the CRM")
     assert [c["ref"] for c in first["criteria"]] == ["310.4.1"]
-    assert {"unit": "edexcel-f6", "ref": "10", "via": "cg-310:310.4.1"}.items() <= first["mapped_criteria"][0].items()
+    assert {(c["unit"], c["ref"]) for c in first["credits"]} == {
+        (c.target.unit, c.target.ref) for c in banks.credits_from("cg-310", "310.4.1")}
     assert voice["parts"][1]["attachment"]["sha256"] == VOICE_SHA
     assert [j["outcome"] for j in voice["judgments"]] == ["not_yet"]
     assert voice["judgments"][0]["feedback_attachment"]["sha256"] == FEEDBACK_SHA
-    assert (old["current"], old["submission_id"]) == (False, None)
-    assert new["current"] and new["submission_id"] is not None
+    assert (old["current"], old["submission"]) == (False, None)
+    assert new["current"] and new["submission"] == "S1"
     assert (draft["status"], draft["current"], draft["answer"]) == ("open", False, "Half an answer to 310.4.4")
     assert new["assessor_questions"][0]["reply_text"] == "Mrs B — twice, after the refund."
     assert e["submissions"][0]["signed_off_by"] == "Ann Assessor"
-    assert e["audit"][-1]["action"] == "judged" and e["audit"][-1]["details"] == {"answer": "Q1.v1", "outcome": "met"}
+    assert e["audit"][-1]["action"] == "judged" and e["audit"][-1]["summary"] == "answer: Q1.v1; outcome: met"
+    assert e["audit"][-1]["actor"] == "Ann Assessor (assessor)"
+    submitted = next(event for event in e["audit"] if event["action"] == "submitted")
+    assert submitted["actor"] == "Sam Candidate (candidate)" and "Q1.v1, Q2.v1, Q3.v2" in submitted["summary"]
+    assert e["audit_starts_from"] == e["audit"][0]["previous_hash"]
 
-    html = documents.render_html("transcript", e)
+    html = documents.render_html("transcript", r)
     for shown in (
         "Q3.v1", "Q3.v2", "superseded by a later version", "draft, not finished", first["probe"], "every Friday",
         "voice · 0:42 · 83 KB · audio/ogg", VOICE_SHA, "voice · 1:05 · 2 KB", FEEDBACK_SHA,
         "Clear &amp; complete.", "not yet",
-        "Which customer came back?", "Mrs B — twice", "edexcel-f6 10",
+        "Which customer came back?", "Mrs B — twice",
         "I confirm that the evidence provided is a result of my own work.",
         e["audit"][-1]["hash"], e["audit"][-1]["actor"], "answer: Q1.v1; outcome: met",
         "2 Jul 2026 00:30",  # 23:30 UTC in London summer time
@@ -223,86 +237,88 @@ def test_the_transcript_shows_every_version_follow_up_attachment_judgment_and_si
 
 
 def test_the_knowledge_record_has_one_row_per_knowledge_criterion_with_method_and_date(engine, banks, story):
-    e = evidence(engine, banks)
-    record = {row["ref"]: row["evidence"] for row in e["knowledge_record"]}
-    assert list(record) == ["310.4.1", "310.4.2", "310.4.3", "310.4.4"]
-    assert record["310.4.1"] == [{"ref": "Q1.v1", "method": "Q&A", "date": LOCAL_DAY, "judgment": "met"}]
-    assert record["310.4.2"] == [{"ref": "Q2.v1", "method": "Q&A", "date": LOCAL_DAY, "judgment": "not_yet"}]
-    assert record["310.4.3"] == [{"ref": "Q3.v2", "method": "Q&A", "date": LOCAL_DAY, "judgment": None}]
-    assert record["310.4.4"] == []
+    r = record(engine, banks)
+    rows = {row["ref"]: row["evidence"] for row in r["evidence"]["knowledge_record"]}
+    assert list(rows) == ["310.4.1", "310.4.2", "310.4.3", "310.4.4"]
 
-    html = documents.render_html("knowledge_record", e)
+    def entry(ref, judgment):
+        return {"ref": ref, "unit": "cg-310", "method": "Q", "date": LOCAL_DAY, "judgment": judgment, "via": None,
+                "counts": True}
+
+    assert rows["310.4.1"] == [entry("Q1.v1", "met")]
+    assert rows["310.4.2"] == [entry("Q2.v1", "not_yet")]
+    assert rows["310.4.3"] == [entry("Q3.v2", None)]
+    assert rows["310.4.4"] == []
+
+    html = documents.render_html("knowledge_record", r)
     rows = re.findall(r'<tr class="knowledge-item">(.*?)</tr>', html, re.S)
     assert len(rows) == 4
-    assert "310.4.1" in rows[0] and "Q1.v1" in rows[0] and "Q&amp;A" in rows[0] and "2 Jul 2026" in rows[0]
+    assert "310.4.1" in rows[0] and "Q1.v1" in rows[0] and ">Q<" in rows[0] and "2 Jul 2026" in rows[0]
     assert "Q3.v2" in rows[2] and "Q3.v1" not in rows[2]
     assert "no evidence" in rows[3]
-    words = pdf_text(documents.render_pdf("knowledge_record", e))
-    assert "Knowledge evidence record" in words and "Q1.v1 Q&A 2 Jul" in words
+    words = pdf_text(documents.render_pdf("knowledge_record", r))
+    assert "Knowledge evidence record" in words and "Q1.v1 Q 2 Jul" in words
 
 
 def test_coverage_marks_met_answered_and_missing_criteria(engine, banks, story):
     coverage = {row["ref"]: row for row in evidence(engine, banks)["coverage"]}
     assert list(coverage) == [c.ref for c in banks.unit("cg-310").criteria]
-    assert (coverage["310.4.1"]["status"], coverage["310.4.1"]["evidence"]) == ("met", ["Q1.v1"])
-    assert (coverage["310.4.2"]["status"], coverage["310.4.3"]["status"]) == ("answered", "answered")
-    assert coverage["310.4.3"]["evidence"] == ["Q3.v2"]
+    assert coverage["310.4.1"]["status"] == "met" and [i["ref"] for i in coverage["310.4.1"]["evidence"]] == ["Q1.v1"]
+    assert (coverage["310.4.2"]["status"], coverage["310.4.3"]["status"]) == ("referred", "answered")
+    assert [i["ref"] for i in coverage["310.4.3"]["evidence"]] == ["Q3.v2"]
     missing = {ref for ref, row in coverage.items() if row["status"] == "missing"}
-    assert missing == set(coverage) - {"310.4.1", "310.4.2", "310.4.3"}
-    assert all(not row["mapped_evidence"] for row in coverage.values())
+    assert missing == set(coverage) - {"310.4.1", "310.4.2", "310.4.3"}  # the unfinished draft counts for nothing
+    assert all(not row["credited"] for row in coverage.values())
 
 
 def test_coverage_shows_evidence_from_another_unit_through_the_mapping(engine, banks, story):
     add_edexcel_f6(engine, banks)
-    e = evidence(engine, banks)
-    coverage = {row["ref"]: row for row in e["coverage"]}
-    assert coverage["310.4.1"]["mapped_evidence"] == [
-        {"unit": "edexcel-f6", "ref": "Q1.v1", "via": "edexcel-f6:10", "judgment": None}
-    ]
-    assert coverage["310.4.4"]["evidence"] == []
-    assert coverage["310.4.4"]["mapped_evidence"][0]["ref"] == "Q6.v1"
-    assert coverage["310.4.4"]["status"] == "answered"
+    r = record(engine, banks)
+    coverage = {row["ref"]: row for row in r["evidence"]["coverage"]}
+    credits = banks.credits_to("cg-310", "310.4.1")
+    assert ("edexcel-f6", "10") in {(c.source.unit, c.source.ref) for c in credits}
+    credited = coverage["310.4.1"]["credited"][0]
+    assert (credited["unit"], credited["ref"], credited["via"], credited["judgment"]) == (
+        "edexcel-f6", "Q1.v1", "edexcel-f6:10", None)
     assert coverage["310.4.1"]["status"] == "met"
 
-    html = documents.render_html("coverage", e)
+    html = documents.render_html("coverage", r)
     row = re.search(r'<tr class="criterion">\s*<td>310\.4\.1<br>(.*?)</tr>', html, re.S).group(1)
     assert "edexcel-f6 Q1.v1" in row and "via edexcel-f6:10" in row and 'class="status-met">met<' in row
     row = re.search(r'<tr class="criterion">\s*<td>1a<br>(.*?)</tr>', html, re.S).group(1)
     assert 'class="status-missing">missing<' in row
-    assert "edexcel-f6 Q6.v1" in pdf_text(documents.render_pdf("coverage", e))
+    assert "edexcel-f6 Q1.v1" in pdf_text(documents.render_pdf("coverage", r))
 
     f6 = evidence(engine, banks, "edexcel-f6")
     assert [row["ref"] for row in f6["knowledge_record"]][:5] == ["a", "b", "c", "d", "1"]
-    mapped = {row["ref"]: row["mapped_evidence"] for row in f6["coverage"]}
-    assert {"unit": "cg-310", "ref": "Q1.v1", "via": "cg-310:310.4.1", "judgment": "met"} in mapped["10"]
+    from_cg = {row["ref"]: row["credited"] for row in f6["coverage"]}["10"]
+    assert [(i["unit"], i["ref"], i["via"], i["judgment"]) for i in from_cg] == [("cg-310", "Q1.v1", "cg-310:310.4.1", "met")]
     assert {row["ref"]: row["status"] for row in f6["coverage"]}["10"] == "met"
 
 
-def test_one_changed_character_changes_the_digest(engine, banks, story):
-    before = evidence(engine, banks)
-    assert evidence(engine, banks)["digest"] == before["digest"]  # the same data, the same digest
+def test_one_changed_character_changes_the_digest_and_an_export_does_not(engine, banks, story):
+    before = record(engine, banks)
+    with transaction(engine) as session:  # an export is recorded in the audit trail, but is not evidence
+        audit.record(session, "cli", "exported", story.enrolment_id, {"formats": ["pdf"]}, CLOCK)
+    again = record(engine, banks)
+    assert again["digest"]["value"] == before["digest"]["value"]  # the same evidence, the same digest
+    assert differences(again) == []
     answer_id = story.answer_ids["k-310-4-2-a"][-1]
     with transaction(engine) as session:
         stored = session.exec(select(AnswerPart).where(AnswerPart.answer_id == answer_id, AnswerPart.seq == 1)).one()
         changed = stored.text.replace("week", "weak", 1)
         session.execute(text("UPDATE answerpart SET text = :text WHERE id = :id"), {"text": changed, "id": stored.id})
-    after = evidence(engine, banks)
-    assert after["answers"][1]["parts"][0]["text"] == changed
-    assert after["digest"] != before["digest"]
-
-
-def test_the_pdf_draws_text_beyond_latin_1_and_survives_what_its_font_lacks(engine, banks, story):
-    e = evidence(engine, banks)
-    # Curly quotes, dashes, £ and € are in Latin-1's Windows cousin; Ł, ≤ and π are only in the embedded Vera;
-    # ✓, the emoji and the Chinese and Cyrillic letters are in no font the PDF has.
-    e["answers"][0]["parts"][0]["text"] = "“Quoted” — £5 and €3, Łukasz ≤ π ✓ 😀 中文 Жж"
-    pdf = documents.render_pdf("transcript", e)
-    assert b"BitstreamVeraSans" in pdf
-    assert "“Quoted” — £5 and €3, Łukasz ≤ π" in pdf_text(pdf)
+    after = record(engine, banks)
+    assert after["evidence"]["answers"][1]["parts"][0]["text"] == changed
+    assert after["digest"]["value"] != before["digest"]["value"]
+    tampered = json.loads(json.dumps(before))
+    tampered["evidence"]["answers"][1]["parts"][0]["text"] = changed
+    lines = differences(tampered)
+    assert lines[0].startswith("digest differs") and "answers/Q2.v1: changed" in lines
 
 
 def test_an_xhtml2pdf_error_is_raised(engine, banks, story, monkeypatch):
-    e = evidence(engine, banks)
+    r = record(engine, banks)
 
     def failing(html, dest, **options):
         class Result:
@@ -313,17 +329,19 @@ def test_an_xhtml2pdf_error_is_raised(engine, banks, story, monkeypatch):
 
     monkeypatch.setattr(documents.pisa, "CreatePDF", failing)
     with pytest.raises(documents.DocumentError, match="cannot draw this"):
-        documents.render_pdf("transcript", e)
+        documents.render_pdf("transcript", r)
 
 
 def test_unknown_candidate_or_unit_is_refused(engine, banks, story):
     with transaction(engine) as session:
         with pytest.raises(DomainError, match="no candidate with Telegram id 999"):
-            evidence_for(session, banks, 999, "cg-310")
+            record_for(session, banks, 999, "cg-310")
         with pytest.raises(DomainError, match="not enrolled on unit 'ocr-c3'"):
-            evidence_for(session, banks, SAM.user_id, "ocr-c3")
+            record_for(session, banks, SAM.user_id, "ocr-c3")
+        with pytest.raises(DomainError, match="unknown unit 'no-such-unit'"):
+            record_for(session, banks, SAM.user_id, "no-such-unit")
     with pytest.raises(ValueError, match="unknown document"):
-        documents.render_html("portfolio", evidence(engine, banks))
+        documents.render_html("portfolio", record(engine, banks))
 
 
 def test_write_exports_writes_every_document_in_every_format(engine, banks, story, tmp_path):
@@ -336,43 +354,10 @@ def test_write_exports_writes_every_document_in_every_format(engine, banks, stor
     )
     assert all(path.parent == tmp_path / "out" and path.stat().st_size > 0 for path in paths)
     data = json.loads((tmp_path / "out" / "cg-310_501_evidence.json").read_text(encoding="utf-8"))
-    assert data["digest"] == evidence(engine, banks)["digest"] == digest(data)  # a verifier can recompute it
+    assert data["digest"]["value"] == record(engine, banks)["digest"]["value"] == sha256_hex(data["evidence"])
+    assert differences(data) == []  # a verifier can recompute it
     assert "Mrs B — twice" in (tmp_path / "out" / "cg-310_501_evidence.json").read_text(encoding="utf-8")
     assert (tmp_path / "out" / "cg-310_501_coverage.pdf").read_bytes().startswith(b"%PDF")
     assert documents.write_exports(engine, banks, SAM.user_id, "cg-310", ["json"], tmp_path / "json") == [
         tmp_path / "json" / "cg-310_501_evidence.json"
     ]
-
-
-def shape(value):
-    """The keys of every dict within, and the shape of a list's first item: the structure, not the values."""
-    if isinstance(value, dict):
-        # An audit event's details are free-form.
-        return {key: None if key == "details" else shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return None
-
-
-def test_the_benchmark_builds_evidence_of_the_real_shape(engine, banks, story):
-    spec = importlib.util.spec_from_file_location("bench_exports", PROJECT_ROOT / "bench" / "exports.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    real, synthetic = evidence(engine, banks), bench.synthetic_evidence(banks, 0, 20, random.Random(1))
-    assert shape({**synthetic, "coverage": None}) == shape({**real, "coverage": None})
-    row = {c["ref"]: c for c in synthetic["coverage"]}["310.4.1"], {c["ref"]: c for c in real["coverage"]}["310.4.1"]
-    assert shape(row[0]) == shape(row[1])
-    assert shape(synthetic["answers"][2]["parts"][1]) == shape(real["answers"][1]["parts"][1])  # a voice note
-
-
-def test_the_benchmark_runs_and_ends_with_its_figures():
-    run = subprocess.run(
-        [sys.executable, "bench/exports.py", "--transcripts", "2", "--timeout", "60"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=90,
-    )
-    assert run.returncode == 0, run.stderr
-    figures = json.loads(run.stdout.strip().splitlines()[-1])
-    assert set(figures) == {
-        "transcripts", "answers", "html_per_s", "pdf_per_s", "html_ms_mean", "pdf_ms_mean", "peak_rss_mb"
-    }
-    assert figures["transcripts"] == 2 and figures["answers"] == 20 and figures["pdf_per_s"] > 0

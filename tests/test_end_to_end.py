@@ -28,8 +28,8 @@ def knowledge_questions(banks, unit: str):
     return [q for question_set in banks.unit(unit).knowledge_sets for q in question_set.questions]
 
 
-def export(database_url: str, candidate: int) -> dict:
-    exported = nvqbot(database_url, "export", "--candidate", str(candidate), "--format", "json")
+def export(database_url: str, candidate: int, unit: str = "cg-310") -> dict:
+    exported = nvqbot(database_url, "export", "--candidate", str(candidate), "--unit", unit, "--format", "json")
     assert exported.returncode == 0, exported.stderr
     return json.loads(exported.stdout)
 
@@ -64,8 +64,8 @@ def test_invite_start_answers_and_export_surviving_a_kill(emulator, bot, databas
         sam.answer(f"Customers come back when we sort things out <quickly> & fairly. {FULL_ANSWER}")
     assert "send /pd" in sam.received[-1]["text"]
 
-    transcript = export(database_url, SAM)
-    answers = transcript["units"][0]["answers"]
+    transcript = export(database_url, SAM)["evidence"]
+    answers = transcript["answers"]
     assert [{c["ref"] for c in a["criteria"]} for a in answers] == [set(q.criteria) for q in questions]
     assert answers[1]["answer"] == SECOND_ANSWER
     assert answers[2]["answer"].startswith("Customers come back when we sort things out <quickly> & fairly.")
@@ -85,16 +85,15 @@ def test_whole_knowledge_sets_of_f6_and_310_export_with_mapped_criteria(emulator
             phone.answer(f"{unit} answer {number}: {FULL_ANSWER}")
         assert "send /pd" in phone.received[-1]["text"]
 
-        answers = export(database_url, user_id)["units"][0]["answers"]
+        answers = export(database_url, user_id, unit)["evidence"]["answers"]
         assert [a["answer"] for a in answers] == [f"{unit} answer {n}: {FULL_ANSWER}" for n in range(1, len(questions) + 1)]
         for answer, question in zip(answers, questions):
             assert {c["ref"] for c in answer["criteria"]} == set(question.criteria)
-            expected_mapped = {(k.unit, k.ref) for ref in question.criteria for k in banks.equivalents(unit, ref)}
-            assert {(m["unit"], m["ref"]) for m in answer["mapped_criteria"]} == expected_mapped
-    f6_answers = export(database_url, 601)["units"][0]["answers"]
+            expected = {(c.target.unit, c.target.ref) for ref in question.criteria for c in banks.credits_from(unit, ref)}
+            assert {(m["unit"], m["ref"]) for m in answer["credits"]} == expected
+    f6_answers = export(database_url, 601, "edexcel-f6")["evidence"]["answers"]
     on_item_10 = next(a for a in f6_answers if ("edexcel-f6", "10") in [(c["unit"], c["ref"]) for c in a["criteria"]])
-    assert {"cg-310:310.4.1", "ocr-c3:4.1", "ics-nos:K1", "nhs-cs:K1"} <= {
-        f"{m['unit']}:{m['ref']}" for m in on_item_10["mapped_criteria"]}
+    assert {"cg-310:310.4.1", "ics-nos:K1", "nhs-cs:K1"} <= {f"{m['unit']}:{m['ref']}" for m in on_item_10["credits"]}
 
 
 def test_what_a_person_typed_is_shown_literally(emulator, bot, database_url):

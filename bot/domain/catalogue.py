@@ -1,20 +1,48 @@
-"""Keeps the unit and criterion tables in step with the question banks."""
+"""Keeps the unit, criterion and bank-version tables in step with the question banks."""
 
+from sqlmodel import select
+
+from bot.domain.asked import slots, snapshot
 from bot.domain.banks import Banks
-from bot.storage.models import Criterion, Unit
+from bot.storage.models import Answer, BankVersion, Criterion, Enrolment, QuestionRun, Unit
 from bot.storage.repository import Repository
 
 
 def sync_units(repo: Repository, banks: Banks) -> None:
-    """Add or update every unit and criterion the banks define. Nothing is deleted: evidence may cite it."""
-    for bank in banks.units.values():
+    """Add every unit, criterion and bank version the banks define. Nothing is deleted or reworded: evidence
+    cites it. A criterion's words are recorded when it is first seen; the words each answer was asked
+    with are kept in the answer itself."""
+    for code, bank in banks.units.items():
         info = bank.unit
-        unit = repo.unit(info.code) or Unit(code=info.code, title="", level=0, awarding_body="", source="")
+        unit = repo.unit(code) or Unit(code=code, title="", level=0, awarding_body="", source="")
         unit.title, unit.level, unit.awarding_body, unit.source = info.title, info.level, info.awarding_body, info.source
         repo.add(unit)
-        stored = repo.criteria(info.code)
+        stored = repo.criteria(code)
         for spec in bank.criteria:
-            row = stored.get(spec.ref) or Criterion(unit_code=info.code, ref=spec.ref, kind="", text="")
-            row.kind, row.text = spec.kind, spec.text
-            repo.session.add(row)
+            if spec.ref not in stored:
+                repo.session.add(Criterion(unit_code=code, ref=spec.ref, kind=spec.kind, text=spec.text))
+        version = banks.version(code)
+        if repo.bank_version(code, version.sha256) is None:
+            repo.session.add(BankVersion(unit_code=code, file=version.file, sha256=version.sha256, source=version.source))
+    repo.session.flush()
+    _freeze_older_answers(repo, banks)
+
+
+def _freeze_older_answers(repo: Repository, banks: Banks) -> None:
+    """Answers given before nvqbot kept what was asked with each answer get it now, from the bank as it is
+    (the one they were asked from, unless it changed since), marked as copied later."""
+    rows = repo.session.exec(
+        select(Answer, QuestionRun.question_set, Enrolment.unit_code)
+        .join(QuestionRun, Answer.run_id == QuestionRun.id)
+        .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
+        .where(Answer.asked.is_(None))
+    ).all()
+    for answer, set_id, unit_code in rows:
+        bank = banks.unit(unit_code)
+        slot = slots(bank).get((set_id, answer.question_id)) if bank else None
+        if slot is None:
+            continue  # no longer in the bank: the record shows it under its stored ids
+        answer.asked = snapshot(banks, unit_code, slot.question_set, slot.question) | {"copied_later": True}
+        answer.bank_version_id = repo.bank_version(unit_code, banks.version(unit_code).sha256).id
+        repo.session.add(answer)
     repo.session.flush()

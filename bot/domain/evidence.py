@@ -1,33 +1,32 @@
-"""The evidence of one candidate on one unit, as plain data for the evidence documents.
+"""The evidence record of one candidate on one unit, as plain data for the documents and the JSON export.
 
-Every answer version with its messages, attachments, follow-ups, assessor questions, judgments and
-criteria; the declarations and sign-offs; the knowledge evidence record and criterion coverage; the
-unit's audit trail; and a SHA-256 digest of all of it, so that a changed character shows.
+Every answer version with what was asked (as it was asked: its frozen copy), its messages, attachments,
+follow-ups, assessor questions, judgments, criteria and the criteria it credits in other units; the
+declarations and decisions; the knowledge evidence record and the criterion coverage; the unit's audit
+trail in the record's own references. `record_for` wraps it with its digest (see `digest.py`).
 """
 
-import hashlib
-import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from bot.domain.assessment import DomainError
-from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
+from bot.domain.banks import Banks
+from bot.domain.coverage import Counted, UnitCoverage, answer_ref, unit_coverage
+from bot.domain.digest import RECORD_FORMAT, seal
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.models import (
     Answer,
-    AnswerCriterion,
     AnswerPart,
     Assessor,
     AssessorQuestion,
     Attachment,
     Candidate,
-    Criterion,
     Enrolment,
     Judgment,
     QuestionRun,
@@ -35,36 +34,29 @@ from bot.storage.models import (
     Unit,
 )
 
-METHOD_QA = "Q&A"
-METHOD_PD = "PD"
+# Exports are not evidence: recording one must not change the record's digest.
+NOT_EVIDENCE = frozenset({"exported"})
 
 
-@dataclass(frozen=True)
-class _Slot:
-    """Where a question sits in its unit: sort rank, evidence reference stem, method."""
-
-    rank: tuple[int, int, str]
-    stem: str
-    method: str
-    question_set: QuestionSet | None
-    question: Question | None
+def software() -> dict[str, str]:
+    try:
+        return {"name": "nvqbot", "version": version("nvqbot")}
+    except PackageNotFoundError:
+        return {"name": "nvqbot", "version": "unknown"}
 
 
-@dataclass
-class _Item:
-    answer: Answer
-    slot: _Slot
-    criteria: list[Criterion]
-    judgments: list[tuple[Judgment, str]]  # with the assessor's name
-    current: bool = False  # the version the records count: the question's latest finished one
-
-    @property
-    def ref(self) -> str:
-        return f"{self.slot.stem}.v{self.answer.version}"
-
-    @property
-    def judgment(self) -> str | None:
-        return self.judgments[-1][0].outcome if self.judgments else None
+def record_for(
+    session: Session, banks: Banks, candidate_telegram_id: int, unit_code: str, timezone: str | None = None
+) -> dict[str, Any]:
+    """The exportable record: the evidence, its digest, when and by which nvqbot it was made."""
+    evidence = evidence_for(session, banks, candidate_telegram_id, unit_code, timezone)
+    return {
+        "format": RECORD_FORMAT,
+        "evidence": evidence,
+        "digest": seal(evidence),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "software": software(),
+    }
 
 
 def evidence_for(
@@ -72,28 +64,28 @@ def evidence_for(
 ) -> dict[str, Any]:
     """Everything the documents show; `timezone` (default: the centre's setting) gives the record's dates."""
     zone = ZoneInfo(timezone or Settings().timezone)
+    if banks.unit(unit_code) is None:
+        known = ", ".join(sorted(banks.units))
+        raise DomainError(f"unknown unit {unit_code!r} (known units: {known})")
     candidate = session.exec(select(Candidate).where(Candidate.telegram_user_id == candidate_telegram_id)).first()
     if candidate is None:
         raise DomainError(f"no candidate with Telegram id {candidate_telegram_id}")
-    enrolments = session.exec(
-        select(Enrolment).where(Enrolment.candidate_id == candidate.id).order_by(Enrolment.id)
-    ).all()
-    enrolment = next((e for e in enrolments if e.unit_code == unit_code), None)
+    enrolment = session.exec(
+        select(Enrolment).where(Enrolment.candidate_id == candidate.id, Enrolment.unit_code == unit_code)
+    ).first()
     if enrolment is None:
         raise DomainError(
             f"{candidate.name} (Telegram id {candidate_telegram_id}) is not enrolled on unit {unit_code!r}"
         )
-    bank = banks.unit(unit_code)
-    if bank is None:
-        raise DomainError(f"unit {unit_code!r} is not in the question banks")
     unit = session.get(Unit, unit_code)
-    items = _items(session, bank, enrolment)
-    others = {  # the candidate's other units, for evidence the mapping makes count here too
-        e.unit_code: _items(session, banks.unit(e.unit_code), e)
-        for e in enrolments
-        if e is not enrolment and banks.unit(e.unit_code)
-    }
-    evidence = {
+    answers = _answers(session, banks, enrolment)
+    submissions = _submissions(session, enrolment, answers)
+    coverage = unit_coverage(session, banks, enrolment)
+    words = _criterion_words(answers)
+    events = [e for e in audit.events(session, enrolment.id) if e.action not in NOT_EVIDENCE]
+    refs = {answer.pop("_id"): answer["ref"] for answer in answers}
+    declarations = banks.unit(unit_code).unit.declarations
+    return {
         "candidate": {"name": candidate.name, "telegram_user_id": candidate.telegram_user_id},
         "unit": {
             "code": unit.code,
@@ -101,97 +93,21 @@ def evidence_for(
             "level": unit.level,
             "awarding_body": unit.awarding_body,
             "source": unit.source,
+            "assessor_statement": declarations.assessor.model_dump() if declarations.assessor else None,
+            "assessor_signatories": list(declarations.assessor_signatories),
         },
         "assessor": {"name": session.get(Assessor, enrolment.assessor_id).name},
         "enrolment": {"deadline": enrolment.deadline.isoformat(), "status": enrolment.status},
         "timezone": zone.key,
-        "answers": _answers(session, banks, items),
-        "submissions": _submissions(session, enrolment),
-        "knowledge_record": _knowledge_record(bank, items, zone),
-        "coverage": _coverage(banks, bank, items, others),
-        "audit": [
-            {
-                "at": event.at.isoformat(),
-                "actor": event.actor,
-                "action": event.action,
-                "details": event.details,
-                "previous_hash": event.previous_hash,
-                "hash": event.hash,
-            }
-            for event in audit.events(session, enrolment.id)
-        ],
+        "bank_versions": _bank_versions(banks, unit_code, answers),
+        "answers": answers,
+        "submissions": submissions,
+        "knowledge_record": _knowledge_record(coverage, words, answers, zone),
+        "coverage": _coverage(coverage, words),
+        "mandatory_methods": [{"kind": m.kind, "code": m.code, "evidenced": m.evidenced} for m in coverage.mandatory],
+        "audit_starts_from": events[0].previous_hash if events else audit.GENESIS,
+        "audit": [_event(session, event, refs) for event in events],
     }
-    evidence["digest"] = digest(evidence)
-    evidence["generated_at"] = datetime.now(UTC).isoformat()
-    return evidence
-
-
-def digest(evidence: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of the evidence, without its own digest and generation time."""
-    body = {key: value for key, value in evidence.items() if key not in ("digest", "generated_at")}
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _slots(bank: UnitBank) -> dict[tuple[str, str], _Slot]:
-    """Every question of the unit by (set id, question id): knowledge sets in bank order, then PD cases."""
-    slots, number = {}, 0
-    for set_rank, question_set in enumerate(bank.knowledge_sets):
-        for position, question in enumerate(question_set.questions):
-            number += 1
-            slots[question_set.id, question.id] = _Slot(
-                (set_rank, position, ""), f"Q{number}", METHOD_QA, question_set, question
-            )
-    for case_rank, case in enumerate(bank.pd_cases, len(bank.knowledge_sets)):
-        question_set = case.as_question_set()
-        for position, question in enumerate(question_set.questions, 1):
-            slots[case.set_id, question.id] = _Slot(
-                (case_rank, position, ""), f"PD-{case.id}-{position}", METHOD_PD, question_set, question
-            )
-    return slots
-
-
-def _items(session: Session, bank: UnitBank, enrolment: Enrolment) -> list[_Item]:
-    """Every answer version of the enrolment, in the order the unit asks them, each question's oldest first."""
-    slots = _slots(bank)
-    rows = session.exec(
-        select(Answer, QuestionRun.question_set)
-        .join(QuestionRun, Answer.run_id == QuestionRun.id)
-        .where(QuestionRun.enrolment_id == enrolment.id)
-    ).all()
-    answer_ids = [answer.id for answer, _ in rows]
-    criteria, judgments = defaultdict(list), defaultdict(list)
-    order = {spec.ref: i for i, spec in enumerate(bank.criteria)}
-    for link, criterion in session.exec(
-        select(AnswerCriterion, Criterion)
-        .join(Criterion, AnswerCriterion.criterion_id == Criterion.id)
-        .where(AnswerCriterion.answer_id.in_(answer_ids))
-    ):
-        criteria[link.answer_id].append(criterion)
-    for judgment, name in session.exec(
-        select(Judgment, Assessor.name)
-        .join(Assessor, Judgment.assessor_id == Assessor.id)
-        .where(Judgment.answer_id.in_(answer_ids))
-        .order_by(Judgment.id)  # as recorded: the last is the decision that stands
-    ):
-        judgments[judgment.answer_id].append((judgment, name))
-    items = []
-    for answer, set_id in rows:
-        # A question no longer in the bank still shows, after the others, under its stored ids.
-        slot = slots.get((set_id, answer.question_id)) or _Slot(
-            (len(slots), 0, f"{set_id}/{answer.question_id}"),
-            f"{set_id}-{answer.question_id}",
-            METHOD_PD if set_id.startswith("pd:") else METHOD_QA,
-            None,
-            None,
-        )
-        tagged = sorted(criteria[answer.id], key=lambda c: (order.get(c.ref, len(order)), c.id))
-        items.append(_Item(answer, slot, tagged, judgments[answer.id]))
-    items.sort(key=lambda item: (item.slot.rank, item.answer.version))
-    current = {item.slot.stem: item for item in items if item.answer.status == "complete"}
-    for item in current.values():
-        item.current = True
-    return items
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -212,172 +128,252 @@ def attachment_record(attachment: Attachment | None) -> dict[str, Any] | None:
     }
 
 
-def _answers(session: Session, banks: Banks, items: list[_Item]) -> list[dict[str, Any]]:
-    answer_ids = [item.answer.id for item in items]
-    parts, questions = defaultdict(list), defaultdict(list)
-    for part in session.exec(select(AnswerPart).where(AnswerPart.answer_id.in_(answer_ids)).order_by(AnswerPart.seq)):
+def _answers(session: Session, banks: Banks, enrolment: Enrolment) -> list[dict[str, Any]]:
+    """Every answer version of the enrolment, in the order the unit asked them, each question's oldest first."""
+    rows = list(
+        session.exec(
+            select(Answer).join(QuestionRun, Answer.run_id == QuestionRun.id).where(QuestionRun.enrolment_id == enrolment.id)
+        )
+    )
+    rows.sort(key=lambda a: (tuple((a.asked or {}).get("rank", (10**6, 0))), a.question_id, a.version))
+    ids = [a.id for a in rows]
+    parts, questions, judgments = defaultdict(list), defaultdict(list), defaultdict(list)
+    for part in session.exec(select(AnswerPart).where(AnswerPart.answer_id.in_(ids)).order_by(AnswerPart.seq)):
         parts[part.answer_id].append(part)
     for question, name in session.exec(
         select(AssessorQuestion, Assessor.name)
         .join(Assessor, AssessorQuestion.assessor_id == Assessor.id)
-        .where(AssessorQuestion.answer_id.in_(answer_ids))
+        .where(AssessorQuestion.answer_id.in_(ids))
         .order_by(AssessorQuestion.id)
     ):
         questions[question.answer_id].append((question, name))
+    for judgment, name in session.exec(
+        select(Judgment, Assessor.name)
+        .join(Assessor, Judgment.assessor_id == Assessor.id)
+        .where(Judgment.answer_id.in_(ids))
+        .order_by(Judgment.id)  # as recorded: the last is the decision that stands
+    ):
+        judgments[judgment.answer_id].append((judgment, name))
     attachment_ids = (
         {p.attachment_id for ps in parts.values() for p in ps}
         | {q.reply_attachment_id for qs in questions.values() for q, _ in qs}
-        | {j.feedback_attachment_id for item in items for j, _ in item.judgments}
+        | {j.feedback_attachment_id for js in judgments.values() for j, _ in js}
     ) - {None}
     attachments = {a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_(attachment_ids)))}
-    answers = []
-    for item in items:
-        answer, slot = item.answer, item.slot
-        own = parts[answer.id]
-        answers.append(
+    submission_refs = _submission_refs(session, enrolment)
+    # The version the records count is each question's latest finished one (a newer draft does not replace it).
+    latest_complete = {(a.run_id, a.question_id): a.id for a in rows if a.status == "complete"}
+    current = set(latest_complete.values())
+    return [
+        _answer(banks, answer, parts[answer.id], questions[answer.id], judgments[answer.id], attachments,
+                submission_refs, answer.id in current)
+        for answer in rows
+    ]
+
+
+def _answer(banks: Banks, answer: Answer, parts, questions, judgments, attachments, submission_refs, current: bool):
+    asked = answer.asked or {}
+    criteria = asked.get("criteria", [])
+    return {
+        "_id": answer.id,  # removed before the record is sealed
+        "ref": answer_ref(answer),
+        "method": asked.get("method_code"),
+        "method_kind": asked.get("method"),
+        "question_set": asked.get("question_set"),
+        "question_set_title": asked.get("set_title"),
+        "question_id": answer.question_id,
+        "question": asked.get("question"),
+        "look_fors": asked.get("look_fors", []),
+        "bank": asked.get("bank"),
+        "version": answer.version,
+        "current": current,
+        "status": answer.status,
+        "answer": " ".join(p.text for p in parts if p.text and not p.in_follow_up),
+        "probe": answer.probe,
+        "probed_at": _iso(answer.probed_at),
+        "follow_up": " ".join(p.text for p in parts if p.text and p.in_follow_up) or None,
+        "parts": [
             {
-                "ref": item.ref,
-                "method": slot.method,
-                "question_set": slot.question_set.id if slot.question_set else None,
-                "question_set_title": slot.question_set.title if slot.question_set else None,
-                "question_id": answer.question_id,
-                "question": slot.question.text if slot.question else None,
-                "look_fors": list(slot.question.look_fors) if slot.question else [],
-                "version": answer.version,
-                "current": item.current,
-                "status": answer.status,
-                "answer": " ".join(p.text for p in own if p.text and not p.in_follow_up),
-                "probe": answer.probe,
-                "probed_at": _iso(answer.probed_at),
-                "follow_up": " ".join(p.text for p in own if p.text and p.in_follow_up) or None,
-                "parts": [
-                    {
-                        "seq": p.seq,
-                        "text": p.text,
-                        "in_follow_up": p.in_follow_up,
-                        "sent_at": _iso(p.sent_at),
-                        "edited_at": _iso(p.edited_at),
-                        "chat_id": p.chat_id,
-                        "message_id": p.message_id,
-                        "attachment": attachment_record(attachments.get(p.attachment_id)),
-                    }
-                    for p in own
-                ],
-                "assessor_questions": [
-                    {
-                        "assessor": name,
-                        "text": q.text,
-                        "asked_at": _iso(q.asked_at),
-                        "reply_text": q.reply_text,
-                        "replied_at": _iso(q.replied_at),
-                        "reply_attachment": attachment_record(attachments.get(q.reply_attachment_id)),
-                    }
-                    for q, name in questions[answer.id]
-                ],
-                "judgments": [
-                    {
-                        "outcome": j.outcome,
-                        "feedback": j.feedback,
-                        "feedback_attachment": attachment_record(attachments.get(j.feedback_attachment_id)),
-                        "assessor": name,
-                        "judged_at": _iso(j.judged_at),
-                    }
-                    for j, name in item.judgments
-                ],
-                "criteria": [{"unit": c.unit_code, "ref": c.ref, "text": c.text} for c in item.criteria],
-                "mapped_criteria": [
-                    {
-                        "unit": key.unit,
-                        "ref": key.ref,
-                        "text": banks.unit(key.unit).criterion(key.ref).text,
-                        "via": f"{c.unit_code}:{c.ref}",
-                    }
-                    for c in item.criteria
-                    for key in banks.equivalents(c.unit_code, c.ref)
-                ],
-                "started_at": _iso(answer.started_at),
-                "completed_at": _iso(answer.completed_at),
-                "submission_id": answer.submission_id,
+                "seq": p.seq,
+                "text": p.text,
+                "in_follow_up": p.in_follow_up,
+                "sent_at": _iso(p.sent_at),
+                "edited_at": _iso(p.edited_at),
+                "telegram_message_id": p.message_id,
+                "attachment": attachment_record(attachments.get(p.attachment_id)),
             }
-        )
-    return answers
+            for p in parts
+        ],
+        "assessor_questions": [
+            {
+                "assessor": name,
+                "text": q.text,
+                "asked_at": _iso(q.asked_at),
+                "reply_text": q.reply_text,
+                "replied_at": _iso(q.replied_at),
+                "reply_attachment": attachment_record(attachments.get(q.reply_attachment_id)),
+            }
+            for q, name in questions
+        ],
+        "judgments": [
+            {
+                "outcome": j.outcome,
+                "feedback": j.feedback,
+                "feedback_attachment": attachment_record(attachments.get(j.feedback_attachment_id)),
+                "assessor": name,
+                "judged_at": _iso(j.judged_at),
+            }
+            for j, name in judgments
+        ],
+        "criteria": [{"unit": c["unit"], "ref": c["ref"], "text": c["text"]} for c in criteria],
+        "credits": [
+            {"unit": credit.target.unit, "ref": credit.target.ref, "via": f"{c['unit']}:{c['ref']}",
+             "group": credit.group, "partial": credit.partial}
+            for c in criteria
+            for credit in banks.credits_from(c["unit"], c["ref"])
+        ],
+        "started_at": _iso(answer.started_at),
+        "completed_at": _iso(answer.completed_at),
+        "submission": submission_refs.get(answer.submission_id),
+    }
 
 
-def _submissions(session: Session, enrolment: Enrolment) -> list[dict[str, Any]]:
+def _submission_refs(session: Session, enrolment: Enrolment) -> dict[int, str]:
+    rows = session.exec(select(Submission.id).where(Submission.enrolment_id == enrolment.id).order_by(Submission.id))
+    return {submission_id: f"S{number}" for number, submission_id in enumerate(rows, 1)}
+
+
+def _submissions(session: Session, enrolment: Enrolment, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = session.exec(select(Submission).where(Submission.enrolment_id == enrolment.id).order_by(Submission.id))
-    return [
-        {
-            "id": s.id,
-            "declaration": s.declaration,
-            "declared_by": s.declared_by,
-            "declared_at": _iso(s.declared_at),
-            "signed_off_at": _iso(s.signed_off_at),
-            "signed_off_by": session.get(Assessor, s.signed_off_by_id).name if s.signed_off_by_id else None,
-            "outcome": s.outcome,
-        }
-        for s in rows
-    ]
-
-
-def _knowledge_record(bank: UnitBank, items: list[_Item], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """The awarding body's knowledge evidence record: each knowledge item, its evidence, method and date."""
-    return [
-        {
-            "ref": spec.ref,
-            "text": spec.text,
-            "evidence": [
-                {
-                    "ref": item.ref,
-                    "method": item.slot.method,
-                    "date": (item.answer.completed_at or item.answer.started_at).astimezone(zone).date().isoformat(),
-                    "judgment": item.judgment,
-                }
-                for item in items
-                if item.current and any(c.ref == spec.ref for c in item.criteria)
-            ],
-        }
-        for spec in bank.criteria
-        if spec.kind == "knowledge"
-    ]
-
-
-def _coverage(banks: Banks, bank: UnitBank, items: list[_Item], others: dict[str, list[_Item]]) -> list[dict[str, Any]]:
-    """Each criterion of the unit: the evidence tagged to it here, and that of other units mapped to it."""
-    code = bank.unit.code
-    mapped = defaultdict(list)
-    for unit_code, unit_items in others.items():
-        for item in unit_items:
-            if not item.current:
-                continue
-            for criterion in item.criteria:
-                for key in banks.equivalents(criterion.unit_code, criterion.ref):
-                    if key.unit == code:
-                        mapped[key.ref].append(
-                            {
-                                "unit": unit_code,
-                                "ref": item.ref,
-                                "via": f"{criterion.unit_code}:{criterion.ref}",
-                                "judgment": item.judgment,
-                            }
-                        )
-    rows = []
-    for spec in bank.criteria:
-        direct = [item for item in items if item.current and any(c.ref == spec.ref for c in item.criteria)]
-        judged = [item.judgment for item in direct] + [m["judgment"] for m in mapped[spec.ref]]
-        if "met" in judged:
-            status = "met"
-        elif judged:
-            status = "answered"
-        else:
-            status = "missing"
-        rows.append(
+    found = []
+    for number, s in enumerate(rows, 1):
+        ref = f"S{number}"
+        found.append(
             {
-                "ref": spec.ref,
-                "kind": spec.kind,
-                "text": spec.text,
-                "evidence": [item.ref for item in direct],
-                "mapped_evidence": mapped[spec.ref],
-                "status": status,
+                "ref": ref,
+                "declaration": s.declaration,
+                "declaration_source": s.declaration_source,
+                "complete_declaration": s.complete_declaration,
+                "declared_by": s.declared_by,
+                "declared_at": _iso(s.declared_at),
+                "answers": [a["ref"] for a in answers if a["submission"] == ref],
+                "signed_off_at": _iso(s.signed_off_at),
+                "signed_off_by": session.get(Assessor, s.signed_off_by_id).name if s.signed_off_by_id else None,
+                "outcome": s.outcome,
+                "assessor_statement": s.assessor_statement,
             }
         )
-    return rows
+    return found
+
+
+def _bank_versions(banks: Banks, unit_code: str, answers: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The bank versions the answers were asked under, oldest first; today's when there are no answers."""
+    found: dict[str, dict[str, str]] = {}
+    for answer in sorted(answers, key=lambda a: a["started_at"] or ""):
+        bank = answer["bank"]
+        if bank and bank["sha256"] not in found:
+            found[bank["sha256"]] = bank
+    if found:
+        return list(found.values())
+    today = banks.version(unit_code)
+    return [{"file": today.file, "sha256": today.sha256, "source": today.source}]
+
+
+def _criterion_words(answers: list[dict[str, Any]]) -> dict[str, str]:
+    """Each criterion's words as the latest answer tagged to it was asked with them: a later bank edit of a
+    criterion's words never changes a record of evidence given against the old ones."""
+    words = {}
+    for answer in sorted(answers, key=lambda a: a["started_at"] or ""):
+        for criterion in answer["criteria"]:
+            words[criterion["ref"]] = criterion["text"]
+    return words
+
+
+def _counted(item: Counted) -> dict[str, Any]:
+    return {
+        "unit": item.unit_code,
+        "ref": item.ref,
+        "method": item.method_code,
+        "judgment": item.judgment,
+        "via": item.via,
+        "group": item.group,
+        "partial": item.partial,
+        "counts": item.counts,
+        "confirmed_by": item.confirmed_by,
+        "confirmed_at": _iso(item.confirmed_at),
+    }
+
+
+def _coverage(coverage: UnitCoverage, words: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "ref": c.ref,
+            "kind": c.kind,
+            "text": words.get(c.ref, c.text),
+            "part_of": c.part_of,
+            "parts": c.parts,
+            "status": c.status,
+            "evidence": [_counted(item) for item in c.evidence],
+            "credited": [_counted(item) for item in c.credited],
+        }
+        for c in coverage.criteria
+    ]
+
+
+def _knowledge_record(coverage: UnitCoverage, words, answers, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The awarding body's knowledge evidence record: each knowledge item, its evidence, method and date."""
+    completed = {a["ref"]: a["completed_at"] or a["started_at"] for a in answers}
+
+    def entry(item: Counted) -> dict[str, Any]:
+        day = datetime.fromisoformat(completed[item.ref]).astimezone(zone).date().isoformat() if item.ref in completed else None
+        return {"ref": item.ref, "unit": item.unit_code, "method": item.method_code, "date": day,
+                "judgment": item.judgment, "via": item.via, "counts": item.counts}
+
+    return [
+        {
+            "ref": c.ref,
+            "text": words.get(c.ref, c.text),
+            "part_of": c.part_of,
+            "status": c.status,
+            "evidence": [entry(item) for item in c.evidence] + [entry(item) for item in c.credited],
+        }
+        for c in coverage.criteria
+        if c.kind == "knowledge"
+    ]
+
+
+def _actor(session: Session, actor: str) -> str:
+    """An audit actor ("assessor:3") as the record names people: "Ann Assessor (assessor)"."""
+    role, _, number = actor.partition(":")
+    table = {"assessor": Assessor, "candidate": Candidate}.get(role)
+    person = session.get(table, int(number)) if table and number.isdigit() else None
+    if person is not None:
+        return f"{person.name} ({role})"
+    return "the command line" if actor == "cli" else actor
+
+
+def _event(session: Session, event, refs: dict[int, str]) -> dict[str, Any]:
+    return {
+        "at": _iso(event.at),
+        "actor": _actor(session, event.actor),
+        "action": event.action.replace("_", " "),
+        "summary": _summary(event.details, refs),
+        "previous_hash": event.previous_hash,
+        "hash": event.hash,
+    }
+
+
+def _summary(details: dict[str, Any], refs: dict[int, str]) -> str:
+    """An event's details in the record's references: answer ids (in events recorded before references
+    were kept in the trail) become the answers' references; other internal ids are left out."""
+    shown = {}
+    for key, value in sorted(details.items()):
+        if key == "answer_id":
+            shown["answer"] = refs.get(value, "an answer no longer on record")
+        elif key == "answers" and all(isinstance(v, int) for v in value):
+            shown["answers"] = ", ".join(refs.get(v, "?") for v in value)
+        elif key.endswith("_id") or value is None or value == []:
+            continue
+        else:
+            shown[key] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in shown.items())

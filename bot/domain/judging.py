@@ -5,7 +5,7 @@ Every action checks that the assessor pressing it assesses that candidate: butto
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -13,6 +13,8 @@ from sqlmodel import select
 
 from bot.domain.assessment import change_deadline
 from bot.domain.banks import Banks
+from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, UnitCoverage, answer_ref, unit_coverage
+from bot.domain.privacy import PersonalDetail, personal_details
 from bot.domain.sittings import IncomingAttachment, Person, Sittings
 from bot.storage import audit
 from bot.storage.models import (
@@ -20,9 +22,9 @@ from bot.storage.models import (
     Assessor,
     AssessorQuestion,
     Candidate,
+    CreditConfirmation,
     Enrolment,
     Judgment,
-    QuestionRun,
     StaffInvite,
     Submission,
     utcnow,
@@ -37,6 +39,7 @@ class Denied(StrEnum):
     NOT_ALL_JUDGED = "not_all_judged"
     ALREADY_SIGNED_OFF = "already_signed_off"
     NOTHING_AWAITED = "nothing_awaited"
+    NO_SUCH_CREDIT = "no_such_credit"
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ class AnswerToJudge:
     unit_code: str
     number: int
     total: int
-    method: str
-    question: str
+    ref: str  # e.g. "Q3.v1"
+    method: str  # in the unit's own code
+    question: str  # as it was asked
     criteria: list[str]
     look_fors: list[str]
     text: str
@@ -67,6 +71,7 @@ class AnswerToJudge:
     attachments: list[str]
     questions: list[AssessorQuestion]
     judgment: Judgment | None
+    privacy_flags: list[PersonalDetail]  # advice: the answer may name a person, a phone number or an e-mail
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,30 @@ class SignedOff:
     candidate_chat_id: int
     candidate: str
     unit_title: str
-    outcome: str  # "competent" or "not_yet"
+    outcome: str  # "competent", "not_yet" or "interim"
     referred: list[tuple[str, str]]  # (question, feedback) of answers judged "not yet"
+    statement: str | None = None  # the unit's assessor statement, recorded with "competent"
+    still_missing: list[str] = field(default_factory=list)  # with "interim": criteria and methods still to evidence
+
+
+@dataclass(frozen=True)
+class UnitNotComplete:
+    """The unit cannot be signed off competent yet: what is missing, and partial credit awaiting confirmation.
+    The assessor may record an interim decision instead."""
+
+    submission_id: int
+    enrolment_id: int
+    candidate: str
+    unit_code: str
+    coverage: UnitCoverage
+
+
+@dataclass(frozen=True)
+class CreditConfirmed:
+    enrolment_id: int
+    target_ref: str
+    answer_ref: str
+    source: str  # "unit:ref" the answer was tagged to
 
 
 @dataclass(frozen=True)
@@ -175,7 +202,7 @@ class Judging:
                 judged_at=self.now(),
             )
         )
-        self._audit(assessor, "judged", enrolment, {"answer_id": answer.id, "outcome": outcome, "feedback": feedback})
+        self._audit(assessor, "judged", enrolment, {"answer": answer_ref(answer), "outcome": outcome, "feedback": feedback})
         assessor.awaiting = None
         self.repo.add(assessor)
         return judgment
@@ -222,11 +249,17 @@ class Judging:
         self.repo.add(candidate)
         assessor.awaiting = None
         self.repo.add(assessor)
-        self._audit(assessor, "asked", enrolment, {"answer_id": answer.id, "question": text})
-        bank_question = self._question_text(answer, enrolment)
+        self._audit(assessor, "asked", enrolment, {"answer": answer_ref(answer), "question": text})
+        bank_question = _asked_text(answer)
         return Asked(candidate.chat_id, candidate.name, text, bank_question)
 
-    def sign_off(self, person: Person, submission_id: int) -> SignedOff | Denied:
+    def sign_off(self, person: Person, submission_id: int, interim: bool = False) -> SignedOff | UnitNotComplete | Denied:
+        """Record the assessor's decision on the unit once every answer of the submission is judged.
+
+        "competent" only when every criterion of the unit is met (directly or by credited mapped evidence)
+        and every method the unit makes mandatory is evidenced; "not_yet" when an answer was referred back;
+        otherwise the unit is not complete, and only an interim decision (`interim=True`) can be recorded.
+        """
         found = self._own_submission(person, submission_id)
         if isinstance(found, Denied):
             return found
@@ -237,15 +270,59 @@ class Judging:
         judgments = [self._judgment(a) for a in answers]
         if any(j is None for j in judgments):
             return Denied.NOT_ALL_JUDGED
-        referred = [(self._question_text(a, enrolment), j.feedback or "") for a, j in zip(answers, judgments) if j.outcome == "not_yet"]
+        referred = [(_asked_text(a), j.feedback or "") for a, j in zip(answers, judgments) if j.outcome == "not_yet"]
+        coverage = unit_coverage(self.repo.session, self.banks, enrolment)
+        bank = self.banks.unit(enrolment.unit_code)
+        if referred:
+            outcome, status = "not_yet", "referred"
+        elif coverage.complete:
+            outcome, status = "competent", "signed_off"
+        elif interim:
+            outcome, status = "interim", "active"  # the rest of the unit is still to come
+        else:
+            return UnitNotComplete(submission.id, enrolment.id, candidate.name, enrolment.unit_code, coverage)
+        statement = bank.unit.declarations.assessor
         submission.signed_off_at, submission.signed_off_by_id = self.now(), assessor.id
-        submission.outcome = "not_yet" if referred else "competent"
+        submission.outcome = outcome
+        submission.assessor_statement = statement.text if statement and outcome == "competent" else None
         self.repo.add(submission)
-        enrolment.status = "referred" if referred else "signed_off"
+        enrolment.status = status
         self.repo.add(enrolment)
-        self._audit(assessor, "signed_off", enrolment, {"submission_id": submission.id, "outcome": submission.outcome})
-        unit_title = self.banks.unit(enrolment.unit_code).unit.title
-        return SignedOff(candidate.chat_id, candidate.name, unit_title, submission.outcome, referred)
+        still_missing = _missing_lines(coverage) if outcome == "interim" else []
+        self._audit(assessor, "signed_off", enrolment,
+                    {"answers": [answer_ref(a) for a in answers], "outcome": outcome, "still_missing": still_missing})
+        return SignedOff(candidate.chat_id, candidate.name, bank.unit.title, outcome, referred,
+                         submission.assessor_statement, still_missing)
+
+    def confirm_credit(self, person: Person, enrolment_id: int, answer_id: int, target_ref: str) -> CreditConfirmed | Denied:
+        """Confirm that an answer from another unit evidences `target_ref` through a partial (near-match) group."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        row = unit_coverage(self.repo.session, self.banks, enrolment).criterion(target_ref)
+        waiting = next((item for item in (row.awaiting_confirmation if row else []) if item.answer_id == answer_id), None)
+        if waiting is None:
+            return Denied.NO_SUCH_CREDIT
+        source_unit, _, source_ref = waiting.via.partition(":")
+        self.repo.add(
+            CreditConfirmation(
+                enrolment_id=enrolment.id,
+                target_ref=target_ref,
+                answer_id=answer_id,
+                source_unit=source_unit,
+                source_ref=source_ref,
+                mapping_group=waiting.group,
+                assessor_id=assessor.id,
+                confirmed_at=self.now(),
+            )
+        )
+        self._audit(assessor, "confirmed_credit", enrolment,
+                    {"criterion": target_ref, "answer": f"{waiting.unit_code} {waiting.ref}", "via": waiting.via,
+                     "group": waiting.group})
+        return CreditConfirmed(enrolment.id, target_ref, waiting.ref, waiting.via)
 
     # the cohort
     def cohort(self, person: Person) -> list[CohortRow] | Denied:
@@ -261,7 +338,7 @@ class Judging:
             .order_by(Enrolment.deadline, Candidate.name)
         ).all()
         for enrolment, candidate in enrolments:
-            status = self.coverage(candidate, enrolment)
+            coverage = unit_coverage(self.repo.session, self.banks, enrolment)
             waiting = sum(
                 self._judgment(a) is None
                 for s in self.repo.submissions(enrolment.id)
@@ -274,34 +351,14 @@ class Judging:
                     candidate.name,
                     enrolment.unit_code,
                     enrolment.deadline,
-                    met=sum(v == "met" for v in status.values()),
-                    answered=sum(v == "answered" for v in status.values()),
-                    missing=sum(v == "missing" for v in status.values()),
-                    total=len(status),
+                    met=coverage.count(MET),
+                    answered=coverage.count(ANSWERED) + coverage.count(REFERRED),
+                    missing=coverage.count(MISSING),
+                    total=len(coverage.criteria),
                     waiting=waiting,
                 )
             )
         return rows
-
-    def coverage(self, candidate: Candidate, enrolment: Enrolment) -> dict[str, str]:
-        """Each criterion of the unit: "met", "answered" or "missing", counting mapped evidence from other units."""
-        evidenced: dict[tuple[str, str], str] = {}
-        for other in self.repo.enrolments(candidate.id):
-            for run in self.repo.runs(other.id):
-                for answer in self.repo.latest_answers(run.id):
-                    if answer.status != "complete":
-                        continue
-                    judgment = self._judgment(answer)
-                    state = "met" if judgment and judgment.outcome == "met" else "answered"
-                    for criterion in self.repo.answer_criteria(answer.id):
-                        keys = [(criterion.unit_code, criterion.ref)] + [
-                            (k.unit, k.ref) for k in self.banks.equivalents(criterion.unit_code, criterion.ref)
-                        ]
-                        for key in keys:
-                            if evidenced.get(key) != "met":
-                                evidenced[key] = state
-        bank = self.banks.unit(enrolment.unit_code)
-        return {c.ref: evidenced.get((enrolment.unit_code, c.ref), "missing") for c in bank.criteria}
 
     def set_deadline(self, person: Person, enrolment_id: int, deadline: date) -> Enrolment | Denied:
         """Move an enrolment's deadline; reminders follow it, since they are computed from it."""
@@ -383,15 +440,8 @@ class Judging:
     def _judgment(self, answer: Answer) -> Judgment | None:
         return self.repo.latest_judgment(answer.id)
 
-    def _question_text(self, answer: Answer, enrolment: Enrolment) -> str:
-        run = self.repo.session.get(QuestionRun, answer.run_id)
-        question = self.banks.unit(enrolment.unit_code).question_set(run.question_set).question(answer.question_id)
-        return question.text
-
     def _to_judge(self, answer: Answer, answers: list[Answer], submission, enrolment, candidate) -> AnswerToJudge:
-        run = self.repo.session.get(QuestionRun, answer.run_id)
-        question_set = self.banks.unit(enrolment.unit_code).question_set(run.question_set)
-        question = question_set.question(answer.question_id)
+        asked = answer.asked or {}
         parts = self.repo.parts(answer.id)
         attachments = []
         for part in parts:
@@ -401,6 +451,8 @@ class Judging:
         questions = list(
             self.repo.session.exec(select(AssessorQuestion).where(AssessorQuestion.answer_id == answer.id).order_by(AssessorQuestion.id))
         )
+        text = " ".join(p.text for p in parts if p.text and not p.in_follow_up)
+        follow_up = " ".join(p.text for p in parts if p.text and p.in_follow_up) or None
         return AnswerToJudge(
             answer_id=answer.id,
             submission_id=submission.id,
@@ -408,15 +460,25 @@ class Judging:
             unit_code=enrolment.unit_code,
             number=[a.id for a in answers].index(answer.id) + 1,
             total=len(answers),
-            method="PD" if question_set.kind == "pd" else "Q&A",
-            question=question.text,
-            criteria=[c.ref for c in self.repo.answer_criteria(answer.id)],
-            look_fors=question.look_fors,
-            text=" ".join(p.text for p in parts if p.text and not p.in_follow_up),
+            ref=answer_ref(answer),
+            method=asked.get("method_code", ""),
+            question=_asked_text(answer),
+            criteria=[c["ref"] for c in asked.get("criteria", [])],
+            look_fors=asked.get("look_fors", []),
+            text=text,
             probe=answer.probe,
-            follow_up=" ".join(p.text for p in parts if p.text and p.in_follow_up) or None,
+            follow_up=follow_up,
             attachments=attachments,
             questions=questions,
             judgment=self._judgment(answer),
+            privacy_flags=personal_details(" ".join(filter(None, [text, follow_up]))),
         )
 
+
+def _asked_text(answer: Answer) -> str:
+    """The question as it was put to the candidate."""
+    return (answer.asked or {}).get("question") or answer.question_id
+
+
+def _missing_lines(coverage: UnitCoverage) -> list[str]:
+    return [f"{c.ref} ({c.status})" for c in coverage.missing] + [m.code for m in coverage.methods_missing]

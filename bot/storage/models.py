@@ -68,6 +68,9 @@ class Candidate(SQLModel, table=True):
     reminders_paused: bool = False
     # An assessor's follow-up question waiting for the candidate's reply (an assessorquestion id).
     awaited_question_id: int | None = None
+    # The enrolment whose declaration the candidate has been shown and not yet signed or cancelled:
+    # what they type meanwhile is never filed into an answer.
+    declaring_enrolment_id: int | None = None
     timezone: str | None = None  # the centre's time zone when not set
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # they blocked the bot
 
@@ -87,6 +90,18 @@ class Criterion(SQLModel, table=True):
     ref: str
     kind: str
     text: str
+
+
+class BankVersion(SQLModel, table=True):
+    """One version of a unit's question bank file, known by the SHA-256 of its bytes. Rows are only added."""
+
+    __table_args__ = (UniqueConstraint("unit_code", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_code: str = Field(index=True)
+    file: str
+    sha256: str
+    source: str  # the awarding body's document the bank was transcribed from
+    first_loaded_at: datetime = created_at_field()
 
 
 class Invite(SQLModel, table=True):
@@ -146,6 +161,11 @@ class Answer(SQLModel, table=True):
     started_at: datetime = created_at_field()
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    # What was asked, as it was asked, frozen when the answer version was begun: the question's words,
+    # its set, its reference in the records, the look-fors, and each criterion with its words then
+    # (see bot/domain/asked.py). Records render from this, never from today's bank.
+    asked: dict | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    bank_version_id: int | None = Field(default=None, foreign_key="bankversion.id")
 
 
 class Attachment(SQLModel, table=True):
@@ -194,12 +214,35 @@ class Submission(SQLModel, table=True):
     declared_at: datetime = created_at_field()
     signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     signed_off_by_id: int | None = Field(default=None, foreign_key="assessor.id")
-    outcome: str | None = None  # at sign-off: "competent" (every answer met) or "not_yet"
+    # At sign-off: "competent" (every criterion of the unit met), "not_yet" (an answer referred back) or
+    # "interim" (what was submitted is judged, but the unit is not yet complete).
+    outcome: str | None = None
+    declaration_source: str = "unit"  # "unit": the awarding body's words; "centre": nvqbot's, where it gives none
+    # Signed as well when nothing of the unit was left to answer (e.g. NHS "I SUBMIT THIS AS A COMPLETE UNIT").
+    complete_declaration: str | None = None
+    # The unit's assessor statement, in its own words, recorded with a "competent" sign-off.
+    assessor_statement: str | None = None
 
 
 class AnswerCriterion(SQLModel, table=True):
     answer_id: int = Field(foreign_key="answer.id", primary_key=True)
     criterion_id: int = Field(foreign_key="criterion.id", primary_key=True)
+
+
+class CreditConfirmation(SQLModel, table=True):
+    """An assessor's confirmation that one answer, tagged to a criterion of another unit, also evidences a
+    criterion of this enrolment's unit through a mapping group marked partial (a near-match)."""
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "target_ref", "answer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    target_ref: str
+    answer_id: int = Field(foreign_key="answer.id")
+    source_unit: str
+    source_ref: str
+    mapping_group: str
+    assessor_id: int = Field(foreign_key="assessor.id")
+    confirmed_at: datetime = created_at_field()
 
 
 class InboundUpdate(SQLModel, table=True):

@@ -12,6 +12,7 @@ from bot.storage.models import (
     AnswerPart,
     Assessor,
     Attachment,
+    BankVersion,
     Candidate,
     Criterion,
     Enrolment,
@@ -40,6 +41,11 @@ class Repository:
     def criteria(self, unit_code: str) -> dict[str, Criterion]:
         rows = self.session.exec(select(Criterion).where(Criterion.unit_code == unit_code))
         return {row.ref: row for row in rows}
+
+    def bank_version(self, unit_code: str, sha256: str) -> BankVersion | None:
+        return self.session.exec(
+            select(BankVersion).where(BankVersion.unit_code == unit_code, BankVersion.sha256 == sha256)
+        ).first()
 
     # people
     def assessor_by_telegram_id(self, telegram_user_id: int) -> Assessor | None:
@@ -132,6 +138,15 @@ class Repository:
         return self.session.exec(
             select(Answer).where(Answer.run_id == run_id).order_by(Answer.question_id, Answer.version)
         ).all()
+
+    def refs_in_use(self, enrolment_id: int) -> dict[str, str]:
+        """The record references the enrolment's answers were given under, with the question each names."""
+        rows = self.session.exec(
+            select(Answer.asked, Answer.question_id)
+            .join(QuestionRun, Answer.run_id == QuestionRun.id)
+            .where(QuestionRun.enrolment_id == enrolment_id)
+        ).all()
+        return {asked["ref"]: question_id for asked, question_id in rows if asked}
 
     def add_answer(self, answer: Answer, criteria: Iterable[Criterion]) -> Answer:
         self.add(answer)

@@ -5,7 +5,7 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.domain.judging import AllJudged, AnswerToJudge, Asked, Denied, SignedOff
+from bot.domain.judging import AllJudged, AnswerToJudge, Asked, CreditConfirmed, Denied, SignedOff, UnitNotComplete
 from bot.domain.sittings import Person
 from bot.telegram import keyboards
 from bot.telegram.evidence import EVIDENCE_CALL
@@ -21,6 +21,13 @@ def show_next(work: Work, person: Person, outcome) -> None:
         work.reply(person.chat_id, "judge_answer.html", keyboard=keyboards.judging(outcome.answer_id, outcome.submission_id), item=outcome)
     elif isinstance(outcome, AllJudged):
         work.reply(person.chat_id, "all_judged.html", keyboard=keyboards.sign_off(outcome.submission_id), outcome=outcome)
+    elif isinstance(outcome, UnitNotComplete):
+        work.reply(person.chat_id, "unit_not_complete.html", keyboard=keyboards.unit_not_complete(outcome), outcome=outcome)
+    elif isinstance(outcome, SignedOff):
+        work.reply(person.chat_id, "signed_off.html", signed=outcome)
+        work.reply(outcome.candidate_chat_id, "outcome.html", signed=outcome)
+    elif isinstance(outcome, CreditConfirmed):
+        work.reply(person.chat_id, "credit_confirmed.html", confirmed=outcome)
 
 
 def _listing(template: str, keyboard_for=None, key: str = "rows"):
@@ -121,13 +128,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             show_next(work, person, waiting)
         else:
             work.reply(person.chat_id, "awaiting_text.html", kind=kind, item=waiting)
-    elif action == keyboards.SIGN_OFF:
-        signed = judging.sign_off(person, number)
-        if isinstance(signed, SignedOff):
-            work.reply(person.chat_id, "signed_off.html", signed=signed)
-            work.reply(signed.candidate_chat_id, "outcome.html", signed=signed)
-        else:
-            show_next(work, person, signed)
+    elif action in (keyboards.SIGN_OFF, keyboards.INTERIM):
+        show_next(work, person, judging.sign_off(person, number, interim=action == keyboards.INTERIM))
+    elif action == keyboards.CREDIT and (target := keyboards.credit_target(name)):
+        show_next(work, person, judging.confirm_credit(person, target[0], number, target[1]))
     elif action == keyboards.EXPORT:
         wanted = judging.request_export(person, number)
         if isinstance(wanted, Denied):
@@ -140,7 +144,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         show_next(work, person, Denied.NOT_YOURS)
 
 
-ASSESSOR_ACTIONS = rf"^({'|'.join([keyboards.OPEN, keyboards.MET, keyboards.NOT_YET, keyboards.ASK, keyboards.NEXT, keyboards.SIGN_OFF, keyboards.EXPORT])})(:|$)"
+ASSESSOR_ACTIONS = rf"^({'|'.join([keyboards.OPEN, keyboards.MET, keyboards.NOT_YET, keyboards.ASK, keyboards.NEXT, keyboards.SIGN_OFF, keyboards.EXPORT, keyboards.INTERIM, keyboards.CREDIT])})(:|$)"
 
 
 def register(application: Application) -> None:

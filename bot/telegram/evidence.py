@@ -12,7 +12,7 @@ from telegram import Bot
 
 from bot.documents import DOCUMENT_KINDS, render_pdf
 from bot.domain.banks import Banks
-from bot.domain.evidence import evidence_for
+from bot.domain.evidence import record_for
 from bot.storage.db import transaction
 
 EVIDENCE_CALL = "nvqbot.sendEvidence"
@@ -20,8 +20,8 @@ EVIDENCE_CALL = "nvqbot.sendEvidence"
 
 def _render(engine: Engine, banks: Banks, candidate: int, unit: str) -> list[tuple[str, bytes]]:
     with transaction(engine) as session:
-        evidence = evidence_for(session, banks, candidate, unit)
-    return [(f"{unit}_{candidate}_{kind}.pdf", render_pdf(kind, evidence)) for kind in DOCUMENT_KINDS]
+        record = record_for(session, banks, candidate, unit)
+    return [(f"{unit}_{candidate}_{kind}.pdf", render_pdf(kind, record)) for kind in DOCUMENT_KINDS]
 
 
 async def send_evidence(bot: Bot, engine: Engine, banks: Banks, params: dict) -> int | None:

@@ -14,9 +14,9 @@ from bot.domain.sittings import (
     ProbeAsked,
     Prompt,
     Refusal,
-    Review,
     Stranger,
 )
+from bot.domain.submissions import Review
 from bot.telegram import assessing, keyboards
 from bot.telegram.incoming import ATTACHMENT, NEW_MESSAGE, PRIVATE, incoming_of, person_of
 from bot.telegram.work import current_work
@@ -81,7 +81,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person = current_work(), person_of(update)
-    work.reply(person.chat_id, "units.html", units=work.sittings.progress(person))
+    work.reply(person.chat_id, "units.html", units=work.submissions.progress(person))
 
 
 async def pd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,7 +93,7 @@ async def pd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = person_of(update)
-    _show_review(person, current_work().sittings.review(person))
+    _show_review(person, current_work().submissions.review(person))
 
 
 def _show_review(person: Person, outcome) -> None:
@@ -164,15 +164,17 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == keyboards.PD_CASE and number and name:
         _show(person, sittings.start_pd_case(person, number, name), case_start=True)
     elif action == keyboards.CHANGE and number:
-        _show(person, sittings.reanswer(person, number), reanswer=True)
+        _show(person, work.submissions.reanswer(person, number), reanswer=True)
     elif action == keyboards.SUBMIT and number:
-        asked = sittings.ask_declaration(person, number)
+        asked = work.submissions.ask_declaration(person, number)
         if isinstance(asked, Refusal):
             _show(person, asked)
         else:
             work.reply(person.chat_id, "declaration.html", keyboard=keyboards.declaration(number), asked=asked)
+    elif action == keyboards.CANCEL_DECLARATION:
+        _show_review(person, work.submissions.cancel_declaration(person))
     elif action == keyboards.CONFIRM and number:
-        submitted = sittings.submit(person, number)
+        submitted = work.submissions.submit(person, number)
         if isinstance(submitted, Refusal):
             _show(person, submitted)
         else:

@@ -8,16 +8,18 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.sittings import PdChoice, Review
+from bot.domain.sittings import PdChoice
+from bot.domain.submissions import Review
 from bot.rendering import button_label
 
 # Callback data: an action word, then up to two id fields.
-_CALLBACK = re.compile(r"^([a-z]{2,8})(?::(\d{1,12}))?(?::([A-Za-z0-9_-]{1,40}))?$")
+_CALLBACK = re.compile(r"^([a-z]{2,8})(?::(\d{1,12}))?(?::([A-Za-z0-9_.-]{1,40}))?$")
 
 DONE, SKIP, AGAIN = "done", "skip", "again"
 CONTINUE, PAUSE_REMINDERS, RESUME_REMINDERS = "cont", "rpause", "rresume"
-PD_CASE, CHANGE, SUBMIT, CONFIRM = "pd", "change", "submit", "confirm"
+PD_CASE, CHANGE, SUBMIT, CONFIRM, CANCEL_DECLARATION = "pd", "change", "submit", "confirm", "goback"
 OPEN, MET, NOT_YET, ASK, NEXT, SIGN_OFF, EXPORT = "open", "met", "notyet", "ask", "next", "signoff", "export"
+INTERIM, CREDIT = "interim", "credit"
 
 
 def parse(data: str | None) -> tuple[str, int | None, str | None] | None:
@@ -67,7 +69,9 @@ def review(outline: Review) -> InlineKeyboardMarkup | None:
 
 
 def declaration(enrolment_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(button_label("confirm"), CONFIRM, enrolment_id)]])
+    return InlineKeyboardMarkup(
+        [[_button(button_label("confirm"), CONFIRM, enrolment_id), _button(button_label("cancel_declaration"), CANCEL_DECLARATION)]]
+    )
 
 
 def reminders(paused: bool) -> InlineKeyboardMarkup:
@@ -94,6 +98,29 @@ def judging(answer_id: int, submission_id: int) -> InlineKeyboardMarkup:
 
 def sign_off(submission_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(button_label("sign_off"), SIGN_OFF, submission_id)]])
+
+
+def unit_not_complete(outcome) -> InlineKeyboardMarkup:
+    """One button for each partial credit awaiting confirmation, then the interim decision."""
+    rows = [
+        [
+            _button(
+                button_label("confirm_credit", ref=criterion.ref, unit=item.unit_code, answer=item.ref),
+                CREDIT,
+                item.answer_id,
+                f"{outcome.enrolment_id}.{criterion.ref}",
+            )
+        ]
+        for criterion, item in outcome.coverage.awaiting_confirmation
+    ]
+    rows.append([_button(button_label("interim"), INTERIM, outcome.submission_id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def credit_target(name: str | None) -> tuple[int, str] | None:
+    """(enrolment id, criterion ref) from a credit button's name field."""
+    enrolment, _, ref = (name or "").partition(".")
+    return (int(enrolment), ref) if enrolment.isdigit() and ref else None
 
 
 def exports(rows) -> InlineKeyboardMarkup | None:

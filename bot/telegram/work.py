@@ -17,6 +17,7 @@ from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
 from bot.domain.judging import Judging
 from bot.domain.sittings import Sittings
+from bot.domain.submissions import Submissions
 from bot.rendering import telegram_text
 from bot.storage.repository import Repository
 from bot.storage.updates import OutboundCall, queue_call
@@ -30,6 +31,7 @@ class Work:
         repo = Repository(session)
         self.assessment = Assessment(repo, banks, now)
         self.sittings = Sittings(repo, banks, now)
+        self.submissions = Submissions(repo, banks, now)
         self.judging = Judging(repo, banks, now)
         self.queued: list[OutboundCall] = []
         self.attachments_added = False
