@@ -8,14 +8,15 @@ import pytest
 from bot.bootstrap import open_database
 from bot.domain.assessment import Assessment
 from bot.domain.banks import load_banks
+from bot.domain.caseload import Caseload, SignedOff, UnitNotComplete
 from bot.domain.coverage import ANSWERED, MET, MISSING, unit_coverage
-from bot.domain.judging import AnswerToJudge, Denied, Judging, SignedOff, UnitNotComplete
+from bot.domain.judging import AnswerToJudge, Denied, Judging
 from bot.domain.reminders import ReminderRules, find_due
 from bot.domain.sittings import AnswerSaved, Person, Prompt
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import transaction
 from bot.storage.repository import Repository
-from tests.test_sittings import FULL_ANSWER, Candidate
+from tests.test_sittings import Candidate
 
 ANN = Person(11, 11, "Ann Assessor")
 BOB = Person(12, 12, "Bob Assessor")
@@ -38,7 +39,9 @@ def enrol(engine, banks, *units: str, person: Person = SAM, deadline: date | Non
 
 def judge(engine, banks, step, *args):
     with transaction(engine) as session:
-        return getattr(Judging(Repository(session), banks), step)(*args)
+        repo = Repository(session)
+        side = Judging(repo, banks) if hasattr(Judging, step) else Caseload(repo, banks)
+        return getattr(side, step)(*args)
 
 
 def coverage(engine, banks, person: Person, unit: str):

@@ -251,7 +251,7 @@ def test_the_knowledge_record_has_one_row_per_knowledge_criterion_with_method_an
     assert rows["310.4.4"] == []
 
     html = documents.render_html("knowledge_record", r)
-    rows = re.findall(r'<tr class="knowledge-item">(.*?)</tr>', html, re.S)
+    rows = re.findall(r'<tr class="knowledge-item">(.*?)</tr>', html, re.DOTALL)
     assert len(rows) == 4
     assert "310.4.1" in rows[0] and "Q1.v1" in rows[0] and ">Q<" in rows[0] and "2 Jul 2026" in rows[0]
     assert "Q3.v2" in rows[2] and "Q3.v1" not in rows[2]
@@ -283,9 +283,9 @@ def test_coverage_shows_evidence_from_another_unit_through_the_mapping(engine, b
     assert coverage["310.4.1"]["status"] == "met"
 
     html = documents.render_html("coverage", r)
-    row = re.search(r'<tr class="criterion">\s*<td>310\.4\.1<br>(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<tr class="criterion">\s*<td>310\.4\.1<br>(.*?)</tr>', html, re.DOTALL).group(1)
     assert "edexcel-f6 Q1.v1" in row and "via edexcel-f6:10" in row and 'class="status-met">met<' in row
-    row = re.search(r'<tr class="criterion">\s*<td>1a<br>(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<tr class="criterion">\s*<td>1a<br>(.*?)</tr>', html, re.DOTALL).group(1)
     assert 'class="status-missing">missing<' in row
     assert "edexcel-f6 Q1.v1" in pdf_text(documents.render_pdf("coverage", r))
 

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.domain.assessment import Assessment, AssessorRegistered
-from bot.domain.judging import AllJudged, AnswerToJudge, Asked, Denied, Judging, SignedOff
+from bot.domain.caseload import Caseload, SignedOff
+from bot.domain.judging import AllJudged, AnswerToJudge, Asked, Denied, Judging
 from bot.domain.sittings import FollowUpReplied, Person, Prompt, Refusal
 from bot.storage import audit
 from bot.storage.db import transaction
@@ -19,7 +20,9 @@ SAM = Person(501, 501, "Sam Candidate")
 
 def act(engine, banks, step, *args):
     with transaction(engine) as session:
-        return getattr(Judging(Repository(session), banks), step)(*args)
+        repo = Repository(session)
+        side = Judging(repo, banks) if hasattr(Judging, step) else Caseload(repo, banks)
+        return getattr(side, step)(*args)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.domain.assessment import Assessment
+from bot.domain.evidence import record_for
 from bot.domain.sittings import (
     AnswerSaved,
     Edited,
@@ -23,7 +24,6 @@ from bot.domain.sittings import (
     Stranger,
     is_thin,
 )
-from bot.domain.evidence import record_for
 from bot.domain.submissions import Submissions
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Attachment, Judgment, QuestionRun

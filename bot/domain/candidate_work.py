@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from bot.domain.asked import snapshot, slots
+from bot.domain.asked import slots, snapshot
 from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
 from bot.storage.models import Answer, Attachment, BankVersion, Candidate, Enrolment, QuestionRun, utcnow
 from bot.storage.repository import Repository

@@ -14,8 +14,8 @@ from bot.domain.candidate_work import (
     CandidateWork,
     IncomingAttachment,
     IncomingMessage,
-    Person,
     PdChoice,
+    Person,
     Prompt,
     Refusal,
     Stranger,
@@ -32,14 +32,13 @@ from bot.storage.models import (
     QuestionRun,
 )
 
-__all__ = ["IncomingAttachment", "IncomingMessage", "Person", "PdChoice", "Prompt", "Refusal", "Stranger", "UnitProgress"]
+__all__ = ["IncomingAttachment", "IncomingMessage", "PdChoice", "Person", "Prompt", "Refusal", "Stranger", "UnitProgress"]
 
 # An answer is thin when it has fewer words than this, or names none of the question's look-fors.
 THIN_ANSWER_WORDS = 15
 _WORD = re.compile(r"[a-z0-9']+")
 _STOPWORDS = frozenset(
-    "about after again their there these those which while would could should other where names"
-    " being every example explains describes mentions shows gives".split()
+    ["about", "after", "again", "their", "there", "these", "those", "which", "while", "would", "could", "should", "other", "where", "names", "being", "every", "example", "explains", "describes", "mentions", "shows", "gives"]
 )
 
 

@@ -20,6 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.domain.banks import Banks
+from bot.domain.caseload import Caseload
 from bot.domain.judging import Judging
 from bot.domain.reminders import MERGED, DueReminder, ReminderRules, claim, find_due
 from bot.domain.sittings import Sittings
@@ -128,11 +129,11 @@ class ReminderSweep:
     def _message(self, session, reminder: DueReminder):
         repo = Repository(session)
         if reminder.kind == "digest":
-            judging = Judging(repo, self.banks, self.now)
+            caseload = Caseload(repo, self.banks, self.now)
             assessor = session.get(Assessor, reminder.assessor_id)
             soon = self.now().date() + timedelta(days=7)
-            at_risk = [row for row in judging.cohort_of(assessor) if row.deadline <= soon and row.missing]
-            text = telegram_text("digest.html", waiting=judging.waiting_for(assessor), at_risk=at_risk)
+            at_risk = [row for row in caseload.cohort_of(assessor) if row.deadline <= soon and row.missing]
+            text = telegram_text("digest.html", waiting=Judging(repo, self.banks, self.now).waiting_for(assessor), at_risk=at_risk)
             return text, None
         enrolment = session.get(Enrolment, reminder.enrolment_id)
         progress = Sittings(repo, self.banks, self.now).unit_progress(enrolment)

@@ -5,7 +5,8 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.domain.judging import AllJudged, AnswerToJudge, Asked, CreditConfirmed, Denied, SignedOff, UnitNotComplete
+from bot.domain.caseload import CreditConfirmed, SignedOff, UnitNotComplete
+from bot.domain.judging import AllJudged, AnswerToJudge, Asked, Denied
 from bot.domain.sittings import Person
 from bot.telegram import keyboards
 from bot.telegram.evidence import EVIDENCE_CALL
@@ -35,7 +36,7 @@ def _listing(template: str, keyboard_for=None, key: str = "rows"):
 
     async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         work, person = current_work(), person_of(update)
-        found = work.judging.queue(person) if key == "items" else work.judging.cohort(person)
+        found = work.judging.queue(person) if key == "items" else work.caseload.cohort(person)
         if isinstance(found, Denied):
             work.reply(person.chat_id, "denied.html", denied=found.value)
         else:
@@ -53,7 +54,7 @@ export = _listing("export_menu.html", keyboards.exports)
 async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/deadline lists the assessor's enrolments; /deadline N YYYY-MM-DD moves the Nth one's deadline."""
     work, person = current_work(), person_of(update)
-    rows = work.judging.cohort(person)
+    rows = work.caseload.cohort(person)
     if isinstance(rows, Denied):
         work.reply(person.chat_id, "denied.html", denied=rows.value)
         return
@@ -62,7 +63,7 @@ async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         work.reply(person.chat_id, "deadline.html", rows=rows, changed=None, asked=bool(context.args))
         return
     number, new_date = chosen
-    changed = work.judging.set_deadline(person, rows[number - 1].enrolment_id, new_date)
+    changed = work.caseload.set_deadline(person, rows[number - 1].enrolment_id, new_date)
     if isinstance(changed, Denied):
         work.reply(person.chat_id, "denied.html", denied=changed.value)
     else:
@@ -80,7 +81,7 @@ def _deadline_args(args: list[str], count: int):
 
 async def invite_assessor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person = current_work(), person_of(update)
-    code = work.judging.invite_assessor(person)
+    code = work.caseload.invite_assessor(person)
     if isinstance(code, Denied):
         work.reply(person.chat_id, "denied.html", denied=code.value)
     else:
@@ -129,11 +130,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             work.reply(person.chat_id, "awaiting_text.html", kind=kind, item=waiting)
     elif action in (keyboards.SIGN_OFF, keyboards.INTERIM):
-        show_next(work, person, judging.sign_off(person, number, interim=action == keyboards.INTERIM))
+        show_next(work, person, work.caseload.sign_off(person, number, interim=action == keyboards.INTERIM))
     elif action == keyboards.CREDIT and (target := keyboards.credit_target(name)):
-        show_next(work, person, judging.confirm_credit(person, target[0], number, target[1]))
+        show_next(work, person, work.caseload.confirm_credit(person, target[0], number, target[1]))
     elif action == keyboards.EXPORT:
-        wanted = judging.request_export(person, number)
+        wanted = work.caseload.request_export(person, number)
         if isinstance(wanted, Denied):
             show_next(work, person, wanted)
         else:

@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
+from bot.domain.caseload import Caseload
 from bot.domain.judging import Judging
 from bot.domain.sittings import Sittings
 from bot.domain.submissions import Submissions
@@ -33,6 +34,7 @@ class Work:
         self.sittings = Sittings(repo, banks, now)
         self.submissions = Submissions(repo, banks, now)
         self.judging = Judging(repo, banks, now)
+        self.caseload = Caseload(repo, banks, now)
         self.queued: list[OutboundCall] = []
         self.attachments_added = False
         self.failure: BaseException | None = None

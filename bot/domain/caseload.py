@@ -1,0 +1,203 @@
+"""An assessor's caseload: unit decisions (sign-off by coverage, confirming near-match credit), the cohort,
+deadlines, exports and staff invites."""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import select
+
+from bot.domain.assessment import change_deadline
+from bot.domain.assessor_work import AssessorWork, Denied, asked_text
+from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, UnitCoverage, answer_ref, unit_coverage
+from bot.domain.sittings import Person
+from bot.storage.models import Assessor, Candidate, CreditConfirmation, Enrolment, StaffInvite
+
+
+@dataclass(frozen=True)
+class SignedOff:
+    candidate_chat_id: int
+    candidate: str
+    unit_title: str
+    outcome: str  # "competent", "not_yet" or "interim"
+    referred: list[tuple[str, str]]  # (question, feedback) of answers judged "not yet"
+    statement: str | None = None  # the unit's assessor statement, recorded with "competent"
+    still_missing: list[str] = field(default_factory=list)  # with "interim": criteria and methods still to evidence
+
+
+@dataclass(frozen=True)
+class UnitNotComplete:
+    """The unit cannot be signed off competent yet: what is missing, and partial credit awaiting confirmation.
+    The assessor may record an interim decision instead."""
+
+    submission_id: int
+    enrolment_id: int
+    candidate: str
+    unit_code: str
+    coverage: UnitCoverage
+
+
+@dataclass(frozen=True)
+class CreditConfirmed:
+    enrolment_id: int
+    target_ref: str
+    answer_ref: str
+    source: str  # "unit:ref" the answer was tagged to
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    enrolment_id: int
+    candidate: str
+    unit_code: str
+    deadline: date
+    met: int
+    answered: int
+    missing: int
+    total: int
+    waiting: int  # submitted answers not yet judged
+
+
+class Caseload(AssessorWork):
+    def sign_off(self, person: Person, submission_id: int, interim: bool = False) -> SignedOff | UnitNotComplete | Denied:
+        """Record the assessor's decision on the unit once every answer of the submission is judged.
+
+        "competent" only when every criterion of the unit is met (directly or by credited mapped evidence)
+        and every method the unit makes mandatory is evidenced; "not_yet" when an answer was referred back;
+        otherwise the unit is not complete, and only an interim decision (`interim=True`) can be recorded.
+        """
+        found = self._own_submission(person, submission_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, submission, enrolment, candidate = found
+        if submission.signed_off_at is not None:
+            return Denied.ALREADY_SIGNED_OFF
+        answers = self._answers(submission)
+        judgments = [self._judgment(a) for a in answers]
+        if any(j is None for j in judgments):
+            return Denied.NOT_ALL_JUDGED
+        referred = [(asked_text(a), j.feedback or "") for a, j in zip(answers, judgments) if j.outcome == "not_yet"]
+        coverage = unit_coverage(self.repo.session, self.banks, enrolment)
+        bank = self.banks.unit(enrolment.unit_code)
+        if referred:
+            outcome, status = "not_yet", "referred"
+        elif coverage.complete:
+            outcome, status = "competent", "signed_off"
+        elif interim:
+            outcome, status = "interim", "active"  # the rest of the unit is still to come
+        else:
+            return UnitNotComplete(submission.id, enrolment.id, candidate.name, enrolment.unit_code, coverage)
+        statement = bank.unit.declarations.assessor
+        submission.signed_off_at, submission.signed_off_by_id = self.now(), assessor.id
+        submission.outcome = outcome
+        submission.assessor_statement = statement.text if statement and outcome == "competent" else None
+        self.repo.add(submission)
+        enrolment.status = status
+        self.repo.add(enrolment)
+        still_missing = _missing_lines(coverage) if outcome == "interim" else []
+        self._audit(assessor, "signed_off", enrolment,
+                    {"answers": [answer_ref(a) for a in answers], "outcome": outcome, "still_missing": still_missing})
+        return SignedOff(candidate.chat_id, candidate.name, bank.unit.title, outcome, referred,
+                         submission.assessor_statement, still_missing)
+
+    def confirm_credit(self, person: Person, enrolment_id: int, answer_id: int, target_ref: str) -> CreditConfirmed | Denied:
+        """Confirm that an answer from another unit evidences `target_ref` through a partial (near-match) group."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        row = unit_coverage(self.repo.session, self.banks, enrolment).criterion(target_ref)
+        waiting = next((item for item in (row.awaiting_confirmation if row else []) if item.answer_id == answer_id), None)
+        if waiting is None:
+            return Denied.NO_SUCH_CREDIT
+        source_unit, _, source_ref = waiting.via.partition(":")
+        self.repo.add(
+            CreditConfirmation(
+                enrolment_id=enrolment.id,
+                target_ref=target_ref,
+                answer_id=answer_id,
+                source_unit=source_unit,
+                source_ref=source_ref,
+                mapping_group=waiting.group,
+                assessor_id=assessor.id,
+                confirmed_at=self.now(),
+            )
+        )
+        self._audit(assessor, "confirmed_credit", enrolment,
+                    {"criterion": target_ref, "answer": f"{waiting.unit_code} {waiting.ref}", "via": waiting.via,
+                     "group": waiting.group})
+        return CreditConfirmed(enrolment.id, target_ref, waiting.ref, waiting.via)
+
+    # the cohort
+    def cohort(self, person: Person) -> list[CohortRow] | Denied:
+        assessor = self.assessor(person)
+        return Denied.NOT_AN_ASSESSOR if assessor is None else self.cohort_of(assessor)
+
+    def cohort_of(self, assessor: Assessor) -> list[CohortRow]:
+        rows = []
+        enrolments = self.repo.session.exec(
+            select(Enrolment, Candidate)
+            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .where(Enrolment.assessor_id == assessor.id)
+            .order_by(Enrolment.deadline, Candidate.name)
+        ).all()
+        for enrolment, candidate in enrolments:
+            coverage = unit_coverage(self.repo.session, self.banks, enrolment)
+            waiting = sum(
+                self._judgment(a) is None
+                for s in self.repo.submissions(enrolment.id)
+                if s.signed_off_at is None
+                for a in self._answers(s)
+            )
+            rows.append(
+                CohortRow(
+                    enrolment.id,
+                    candidate.name,
+                    enrolment.unit_code,
+                    enrolment.deadline,
+                    met=coverage.count(MET),
+                    answered=coverage.count(ANSWERED) + coverage.count(REFERRED),
+                    missing=coverage.count(MISSING),
+                    total=len(coverage.criteria),
+                    waiting=waiting,
+                )
+            )
+        return rows
+
+    def set_deadline(self, person: Person, enrolment_id: int, deadline: date) -> Enrolment | Denied:
+        """Move an enrolment's deadline; reminders follow it, since they are computed from it."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        return change_deadline(self.repo, enrolment, deadline, f"assessor:{assessor.id}", self.now())
+
+    def request_export(self, person: Person, enrolment_id: int) -> tuple[int, str] | Denied:
+        """(candidate's Telegram id, unit code) of an enrolment the assessor may export; recorded in the audit trail."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
+        self._audit(assessor, "exported", enrolment, {"formats": ["pdf"], "to": "telegram"})
+        return candidate.telegram_user_id, enrolment.unit_code
+
+    # staff
+    def invite_assessor(self, person: Person) -> str | Denied:
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        if assessor.role != "admin":
+            return Denied.NOT_ADMIN
+        invite = self.repo.add(StaffInvite(code=secrets.token_urlsafe(12), created_by_id=assessor.id, created_at=self.now()))
+        self._audit(assessor, "invited_assessor", None, {"invite_id": invite.id})
+        return invite.code
+
+def _missing_lines(coverage: UnitCoverage) -> list[str]:
+    return [f"{c.ref} ({c.status})" for c in coverage.missing] + [m.code for m in coverage.methods_missing]
