@@ -1,27 +1,56 @@
 """The evidence documents: a transcript, the knowledge evidence record and the criterion coverage.
 
 Each is rendered to HTML from a Jinja2 template in `transcripts/`, and to PDF from that same HTML with
-xhtml2pdf; the evidence data itself exports as JSON.
+xhtml2pdf; the record itself (`bot.domain.evidence.record_for`: the evidence, its digest, when and by
+which nvqbot it was made) exports as JSON. Templates see the whole record as `record` and its evidence
+as `e`.
+
+What a candidate typed is drawn whatever its script, and never as an empty box:
+
+* FiraGO (from the pymupdf-fonts package, OFL) draws Latin with every accent (Welsh ŵ and ŷ too), Greek,
+  Cyrillic, Hebrew, Arabic, Devanagari, Thai and most symbols; its faces are registered with reportlab
+  once per process, not read again for each document.
+* Chinese, Japanese and Korean runs are set in reportlab's built-in CID fonts (STSong-Light,
+  HeiseiMin-W3, HYSMyeongJo-Medium), which need no font file: the viewer supplies the glyphs.
+* An emoji, or any other character none of those fonts has, is written as its name in brackets, e.g.
+  "[grinning face]" (the HTML and JSON keep the character itself).
+
+A word too long for its column (a long evidence reference) is broken between characters inside the
+column (`overflow-wrap: break-word`) rather than run over the next one; nothing is added to the text, so
+what is extracted from the PDF is what was typed.
 """
 
+import html
 import io
 import json
+import logging
+import re
+import unicodedata
+from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import reportlab
+import emoji
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup, escape
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from sqlalchemy import Engine
+from xhtml2pdf import default as xhtml2pdf_default
 from xhtml2pdf import pisa
+from xhtml2pdf import xhtml2pdf_reportlab
+from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf.default import PML_ERROR
 
 from bot.domain.banks import Banks
-from bot.domain.evidence import evidence_for
+from bot.domain.digest import METHOD
+from bot.domain.evidence import record_for
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import transaction
 
@@ -33,25 +62,211 @@ _TITLES = {
     "coverage": "Criterion coverage record",
 }
 FORMATS = ("html", "pdf", "json")
-FONTS = Path(reportlab.__file__).resolve().parent / "fonts"
-# Bitstream Vera, bundled with reportlab, draws more than the PDF base fonts (Ł, ≤, π…); a character
-# it lacks comes out as a box, not an error.
-_FONT_FACES = "".join(
-    f'@font-face {{ font-family: Vera; src: url("{FONTS / file}");{style} }}\n'
-    for file, style in (
-        ("Vera.ttf", ""),
-        ("VeraBd.ttf", " font-weight: bold;"),
-        ("VeraIt.ttf", " font-style: italic;"),
-        ("VeraBI.ttf", " font-weight: bold; font-style: italic;"),
-    )
-)
-# The PDF may read the fonts and nothing else: no other local file, nothing over the network.
-_PDF_RESOURCES = ResourceAccessPolicy(allow_remote=False, base_dir=FONTS)
+# The command that recomputes a record's digest from its JSON export; every record says so.
+VERIFY_COMMAND = "nvqbot verify FILE.json"
+# The PDF may read nothing: no local file, nothing over the network (its fonts are registered in memory).
+_PDF_RESOURCES = ResourceAccessPolicy(allow_remote=False, base_dir=PROJECT_ROOT / "transcripts")
 _OUTCOMES = {"met": "met", "not_yet": "not yet", "competent": "competent", None: "not judged"}
+SHORT_SHA = 12  # hex digits of a bank version's SHA-256 shown on every page
+
+log = logging.getLogger(__name__)
 
 
 class DocumentError(RuntimeError):
     """A document could not be produced; the message says why, in one line."""
+
+
+# --- fonts -------------------------------------------------------------------------------------------
+
+TEXT_FONT = "FiraGO"
+_FIRAGO_FACES = {
+    "FiraGO": "FiraGO_Regular",
+    "FiraGO-Bold": "FiraGO_Bold",
+    "FiraGO-Italic": "FiraGO_Italic",
+    "FiraGO-BoldItalic": "FiraGO_BoldItalic",
+}
+# reportlab's CJK faces (no file: Adobe's CID fonts, which PDF viewers supply), by the script they are for.
+CJK_FONTS = {"zh": "STSong-Light", "ja": "HeiseiMin-W3", "ko": "HYSMyeongJo-Medium"}
+
+
+@cache
+def _text_font_coverage() -> frozenset[int]:
+    """Register FiraGO's four faces with reportlab (once per process); the code points it draws."""
+    import importlib
+
+    faces = {}
+    for name, module in _FIRAGO_FACES.items():
+        data = importlib.import_module(f"pymupdf_fonts.{module}").fontbuffer
+        faces[name] = TTFont(name, io.BytesIO(data))
+        pdfmetrics.registerFont(faces[name])
+    for bold, italic, name in ((0, 0, "FiraGO"), (1, 0, "FiraGO-Bold"), (0, 1, "FiraGO-Italic"), (1, 1, "FiraGO-BoldItalic")):
+        addMapping(TEXT_FONT, bold, italic, name)
+    for font in CJK_FONTS.values():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    # xhtml2pdf starts every document from this table of the families it knows: adding FiraGO here once
+    # spares each document an @font-face that would parse the font files again.
+    xhtml2pdf_default.DEFAULT_FONT[TEXT_FONT.lower()] = TEXT_FONT
+    covered = set(faces["FiraGO"].face.charToGlyph)
+    for name in ("FiraGO-Bold", "FiraGO-Italic", "FiraGO-BoldItalic"):
+        covered &= set(faces[name].face.charToGlyph)  # only what every face has
+    return frozenset(covered)
+
+
+def _ranges(points: frozenset[int]) -> str:
+    """A regex character class body for these code points."""
+    ordered, parts, start = sorted(points), [], None
+    for index, point in enumerate(ordered):
+        if start is None:
+            start = point
+        if index + 1 == len(ordered) or ordered[index + 1] != point + 1:
+            parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(point)) if point != start else ""))
+            start = None
+    return "".join(parts)
+
+
+@cache
+def _uncovered() -> re.Pattern:
+    """Runs of characters FiraGO cannot draw (markup is ASCII, so this never matches inside a tag)."""
+    drawn = _text_font_coverage() | frozenset(range(0x20, 0x7F)) | {0x9, 0xA, 0xD}
+    return re.compile(f"[^{_ranges(drawn)}]+")
+
+
+@cache
+def _uncovered_or_marker() -> re.Pattern:
+    return re.compile(f"[^{_ranges(_text_font_coverage() | frozenset(range(0x20, 0x7F)) | {0x0, 0x1, 0x9, 0xA, 0xD})}]+")
+
+
+# Han, kana and Hangul, with the CJK punctuation, full-width forms and compatibility characters around them.
+_CJK = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]+"
+)
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff\uffa0-\uffdc]")
+_INVISIBLE = {"Cf", "Mn", "Me", "Cc", "Cs", "Co", "Cn"}
+
+
+def _cjk_font(run: str) -> str:
+    if _HANGUL.search(run):
+        return CJK_FONTS["ko"]
+    if _KANA.search(run):
+        return CJK_FONTS["ja"]
+    return CJK_FONTS["zh"]
+
+
+@lru_cache(maxsize=4096)
+def _named(char: str) -> str:
+    """A character no font here draws, as its (marked) name: "check mark"; "" for an invisible one (a joiner)."""
+    category = unicodedata.category(char)
+    if category in ("Cf", "Cc", "Cs"):
+        return ""
+    name = unicodedata.name(char, "")
+    if category == "Mn" and not name:
+        return ""
+    return f"\x00{name.lower() if name else f'U+{ord(char):04X}'}\x01"
+
+
+def _emoji_name(chars: str, data: dict) -> str:
+    """An emoji (or a sequence: a flag, a skin tone, a family) as its name, unless FiraGO draws it."""
+    drawn = chars.replace("\ufe0f", "").replace("\ufe0e", "")
+    if drawn and all(ord(c) in _text_font_coverage() for c in drawn):
+        return drawn  # ©, ®, ™, ‼: ordinary characters that are emoji too
+    name = data["en"].strip(":").replace("_", " ")
+    if all(0x1F1E6 <= ord(c) <= 0x1F1FF for c in drawn):
+        name = f"flag: {name}"
+    return f"\x00{name}\x01"  # marked, to be set apart once escaped
+
+
+def _drawable(text: str) -> str:
+    """HTML text (already escaped) made drawable: CJK in its font, emoji and the rest named."""
+    # \x00 and \x01 mark the names of emoji (control characters: never drawn, so never part of the text).
+    text = emoji.replace_emoji(html.unescape(text).replace("\x00", "").replace("\x01", ""), replace=_emoji_name)
+    out = []
+    for piece in re.split(f"({_CJK.pattern})", text):
+        if not piece:
+            continue
+        if _CJK.fullmatch(piece):
+            out.append(f'<span style="font-family: {_cjk_font(piece)}">{escape(piece)}</span>')
+            continue
+        shown = _uncovered_or_marker().sub(lambda m: "".join(_named(c) for c in m.group()), piece)
+        out.append(
+            str(escape(shown))
+            .replace("\x00", '<span class="glyph-name">[')
+            .replace("\x01", "]</span>")
+        )
+    return "".join(out)
+
+
+# A text node (between two tags) that has something FiraGO cannot draw.
+_TEXT_NODE = re.compile(r">([^<]+)<")
+
+
+def _pdf_ready(document: str) -> str:
+    """The HTML as xhtml2pdf should see it: every text node in the body drawable with the fonts it has."""
+    head, marker, body = document.partition("<body>")
+    uncovered = _uncovered()
+    if not uncovered.search(body):
+        return document
+    body = _TEXT_NODE.sub(
+        lambda m: f">{_drawable(m.group(1))}<" if uncovered.search(m.group(1)) else m.group(0), body
+    )
+    return head + marker + body
+
+
+# --- "page N of M" ----------------------------------------------------------------------------------------
+
+# xhtml2pdf knows M only from a second layout of the whole document (<pdf:pagecount>), which made a
+# transcript take 40 % longer. Instead each page draws "page N of " followed by a form (a PDF XObject)
+# that is defined once, with M in it, after the last page: one pass, and M is ordinary text on every page.
+_PAGE_NUMBERS: ContextVar[bool] = ContextVar("nvqbot_page_numbers", default=False)
+_COUNT_FORM = "nvqbotPageCount"
+PAGE_NUMBER_SIZE = 6.5
+PAGE_NUMBER_X = 42.5  # points: the left margin (1.5 cm)
+PAGE_NUMBER_Y = 14.0  # points from the bottom: under the footer frame
+
+
+class _NumberedCanvas(MarkedCanvas):
+    """xhtml2pdf's canvas, writing "page N of M" at the foot of each page of an nvqbot record."""
+
+    def showPage(self):
+        if _PAGE_NUMBERS.get():
+            self.saveState()
+            self.setFillGray(0.27)
+            self.setFont(TEXT_FONT, PAGE_NUMBER_SIZE)
+            label = f"page {self.getPageNumber()} of "
+            self.drawString(PAGE_NUMBER_X, PAGE_NUMBER_Y, label)
+            self.translate(PAGE_NUMBER_X + pdfmetrics.stringWidth(label, TEXT_FONT, PAGE_NUMBER_SIZE), PAGE_NUMBER_Y)
+            self.doForm(_COUNT_FORM)
+            self.restoreState()
+        super().showPage()
+
+    def save(self):
+        if _PAGE_NUMBERS.get():
+            self.beginForm(_COUNT_FORM)
+            self.setFillGray(0.27)
+            self.setFont(TEXT_FONT, PAGE_NUMBER_SIZE)
+            self.drawString(0, 0, str(self.getPageNumber() - 1))  # the number the next page would have had
+            self.endForm()
+        super().save()
+
+
+# xhtml2pdf makes every document's canvas from this name (PmlBaseDoc._makeCanvas); the subclass behaves
+# exactly as its parent outside `render_pdf`.
+xhtml2pdf_reportlab.MarkedCanvas = _NumberedCanvas
+
+
+# --- filters ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _zone(key: str) -> ZoneInfo:
+    return ZoneInfo(key)
+
+
+@lru_cache(maxsize=8192)
+def _local(value: str, zone: str) -> str:
+    local = datetime.fromisoformat(value).astimezone(_zone(zone))
+    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 @pass_context
@@ -59,10 +274,10 @@ def _when(context, value: str | None) -> str:
     """An ISO time in the centre's time zone, like "23 Nov 2026 14:05"; a dash when there is none."""
     if not value:
         return "—"
-    local = datetime.fromisoformat(value).astimezone(ZoneInfo(context["e"]["timezone"]))
-    return f"{local.day} {local:%b %Y %H:%M}"
+    return _local(value, context["e"]["timezone"])
 
 
+@lru_cache(maxsize=1024)
 def _day(value: str | None) -> str:
     if not value:
         return "—"
@@ -87,42 +302,68 @@ def _lines(text: str) -> Markup:
     return Markup("<br>").join(escape(line) for line in text.splitlines())
 
 
-def _details(details: dict) -> str:
-    """An audit event's details on one line: "answer: 12; outcome: met"."""
+def _details(details: dict | str | None) -> str:
+    """An audit event's summary; details kept as a dict come out on one line: "answer: Q1.v1; outcome: met"."""
+    if not isinstance(details, dict):
+        return details or ""
+
     def shown(value) -> str:
         return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
     return "; ".join(f"{key}: {shown(value)}" for key, value in sorted(details.items()))
 
 
+def _short(sha256: str | None) -> str:
+    return (sha256 or "")[:SHORT_SHA]
+
+
 @cache
 def _environment() -> Environment:
+    """One environment per process: each template is compiled once and kept."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
+        cache_size=-1,
     )
     env.filters.update(
-        when=_when, day=_day, size=_size, duration=_duration, lines=_lines, details=_details, outcome=_OUTCOMES.get
+        when=_when, day=_day, size=_size, duration=_duration, lines=_lines, details=_details, short=_short,
+        outcome=_OUTCOMES.get,
     )
+    env.globals.update(digest_method=METHOD, verify_command=VERIFY_COMMAND)
     return env
 
 
-def render_html(kind: str, evidence: dict[str, Any]) -> str:
+@cache
+def _template(kind: str):
+    return _environment().get_template(f"{kind}.html.j2")
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+
+
+def render_html(kind: str, record: dict[str, Any]) -> str:
+    """The document as HTML, from the record `record_for` returns."""
     if kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown document {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
-    judgments = {a["ref"]: a["judgments"][-1]["outcome"] if a["judgments"] else None for a in evidence["answers"]}
-    return _environment().get_template(f"{kind}.html.j2").render(
-        e=evidence, document_title=_TITLES[kind], judgments=judgments
-    )
+    return _template(kind).render(record=record, e=record["evidence"], document_title=_TITLES[kind], pdf=False)
 
 
-def render_pdf(kind: str, evidence: dict[str, Any]) -> bytes:
-    html = render_html(kind, evidence).replace("<style>", "<style>\n" + _FONT_FACES, 1)
+def render_pdf(kind: str, record: dict[str, Any]) -> bytes:
+    """The document as PDF: the same template, laid out by xhtml2pdf with fonts that draw every script."""
+    if kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown document {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
+    _text_font_coverage()
+    document = _template(kind).render(record=record, e=record["evidence"], document_title=_TITLES[kind], pdf=True)
     out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=_PDF_RESOURCES)
+    numbering = _PAGE_NUMBERS.set(True)
+    try:
+        result = pisa.CreatePDF(_pdf_ready(document), dest=out, encoding="utf-8", resource_policy=_PDF_RESOURCES)
+    finally:
+        _PAGE_NUMBERS.reset(numbering)
     if result.err:
         # Each logged entry is (level, line, message, fragment).
         reasons = "; ".join(str(entry[2]) for entry in result.log if entry[0] == PML_ERROR)
@@ -132,8 +373,8 @@ def render_pdf(kind: str, evidence: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def render_json(evidence: dict[str, Any]) -> str:
-    return json.dumps(evidence, indent=2, ensure_ascii=False)
+def render_json(record: dict[str, Any]) -> str:
+    return json.dumps(record, indent=2, ensure_ascii=False)
 
 
 def write_exports(
@@ -152,16 +393,16 @@ def write_exports(
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r} (one of {', '.join(FORMATS)})")
     with transaction(engine) as session:
-        evidence = evidence_for(session, banks, candidate_telegram_id, unit_code, timezone)
+        record = record_for(session, banks, candidate_telegram_id, unit_code, timezone)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{unit_code}_{candidate_telegram_id}"
     written = []
     for fmt in dict.fromkeys(formats):
         if fmt == "json":
-            written.append(_write(out_dir / f"{stem}_evidence.json", render_json(evidence).encode("utf-8")))
+            written.append(_write(out_dir / f"{stem}_evidence.json", render_json(record).encode("utf-8")))
             continue
         for kind in DOCUMENT_KINDS:
-            content = render_pdf(kind, evidence) if fmt == "pdf" else render_html(kind, evidence).encode("utf-8")
+            content = render_pdf(kind, record) if fmt == "pdf" else render_html(kind, record).encode("utf-8")
             written.append(_write(out_dir / f"{stem}_{kind}.{fmt}", content))
     return written
 
