@@ -9,11 +9,13 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import func
+from sqlmodel import select
 
 from bot.bootstrap import open_database
 from bot.domain.assessment import Assessment, DomainError
 from bot.domain.banks import Banks, BanksInvalid, describe_banks, load_banks
-from bot.domain.transcript import candidate_transcript
+from bot.domain.sittings import Sittings
 from bot.rendering import cli_text
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.db import DatabaseUnavailable, transaction
@@ -26,19 +28,29 @@ app.add_typer(db_app, name="db")
 app.add_typer(assessor_app, name="assessor")
 banks_app = typer.Typer(help="The question banks: units, criteria, questions and the cross-unit mapping.", no_args_is_help=True)
 app.add_typer(banks_app, name="banks")
+audit_app = typer.Typer(help="The audit trail of judgments, decisions and exports.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+EXPORT_FORMATS = ("html", "pdf", "json")
+
+
+def _refuse(problem: str, code: int = 1, **values) -> None:
+    """One line on stderr (`problem` names its wording in error.txt), then exit with `code`."""
+    typer.echo(cli_text("error.txt", problem=problem, **values), err=True)
+    raise typer.Exit(code)
 
 
 def _fail(message: str) -> None:
-    typer.echo(cli_text("error.txt", message=message), err=True)
-    raise typer.Exit(1)
+    """A refusal the domain worded (DomainError, DatabaseUnavailable), as one line."""
+    _refuse("message", message=message)
 
 
 def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        problems = "; ".join(f"NVQBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
-        _fail(f"bad setting: {problems}")
+        problems = [{"name": "_".join(map(str, e["loc"])).upper(), "msg": e["msg"]} for e in error.errors()]
+        _refuse("bad_setting", problems=problems)
 
 
 def _banks(settings: Settings, paths: list[Path] | None = None) -> Banks:
@@ -61,7 +73,7 @@ def _deadline(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(f"the deadline {text!r} is not a date in the form YYYY-MM-DD")
+        _refuse("bad_date", text_given=text)
 
 
 def _work(engine, banks, action):
@@ -169,42 +181,148 @@ def timezone(
 
 @app.command()
 def candidates() -> None:
-    """List candidates and their units."""
+    """List candidates: one line per unit, with its status, questions answered and deadline."""
     engine, banks = _database(_settings())
-    rows = _work(
-        engine,
-        banks,
-        lambda _, repo: [(c, [e.unit_code for e in repo.enrolments(c.id)]) for c in repo.candidates()],
-    )
-    typer.echo(cli_text("candidates.txt", rows=rows))
+
+    def rows(_, repo: Repository) -> list[dict]:
+        sittings = Sittings(repo, banks)
+        listed = []
+        for candidate in repo.candidates():
+            for enrolment in repo.enrolments(candidate.id):
+                progress = sittings.unit_progress(enrolment) if banks.unit(enrolment.unit_code) else None
+                listed.append({"candidate": candidate, "enrolment": enrolment, "progress": progress})
+        return listed
+
+    typer.echo(cli_text("candidates.txt", rows=_work(engine, banks, rows)))
 
 
 @app.command()
 def export(
     candidate: int = typer.Option(..., help="The candidate's Telegram user id."),
-    unit: str | None = typer.Option(None, help="Unit code; needed with --out."),
-    format: list[str] = typer.Option(["json"], help="html, pdf or json; repeat for several."),
+    unit: str | None = typer.Option(None, help="Unit code; needed with --out. Without it, every unit the candidate is on."),
+    format: list[str] = typer.Option(["json"], help="html, pdf or json; repeat for several. html and pdf need --out."),
     out: Path | None = typer.Option(None, help="Write the evidence records to this folder."),
 ) -> None:
-    """Print a candidate's transcript as JSON, or write their evidence records (--unit, --out)."""
-    unknown = [f for f in format if f not in ("html", "pdf", "json")]
-    if unknown:
-        _fail(f"unknown format {unknown[0]!r}; use html, pdf or json")
-    engine, banks = _database(_settings())
-    if out is None:
-        transcript = _work(engine, banks, lambda _, repo: candidate_transcript(repo, banks, candidate))
-        typer.echo(json.dumps(transcript, indent=2, ensure_ascii=False))
-        return
-    if unit is None:
-        _fail("--out needs --unit: the evidence records are per unit")
-    from bot.documents import write_exports
+    """Print a candidate's evidence records as JSON, or write them as files (--unit, --out).
 
+    The JSON printed for --unit is the record --out writes to <unit>_<id>_evidence.json; without
+    --unit it is a JSON array of those records, one per unit the candidate is enrolled on."""
+    formats = list(dict.fromkeys(format))
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown:
+        _refuse("unknown_format", format=unknown[0])
+    files = [f for f in formats if f != "json"]
+    if out is None and files:
+        _refuse("export_needs_out", formats=files, candidate=candidate, unit=unit)
+    if out is not None and unit is None:
+        _refuse("out_needs_unit", candidate=candidate, out=out)
+    engine, banks = _database(_settings())
+    from bot.documents import render_json, write_exports
+
+    if out is None:
+        typer.echo(render_json(_records(engine, banks, candidate, unit)))
+        return
     try:
-        written = write_exports(engine, banks, candidate, unit, list(format), out)
+        written = write_exports(engine, banks, candidate, unit, formats, out)
     except DomainError as error:
         _fail(str(error))
-    _work(engine, banks, lambda assessment, _: assessment.record_export(candidate, unit, list(format)))
+    _work(engine, banks, lambda assessment, _: assessment.record_export(candidate, unit, formats))
     typer.echo(cli_text("exported.txt", paths=written))
+
+
+def _records(engine, banks: Banks, candidate: int, unit: str | None):
+    """The record of one unit, or (no unit) a list of the records of every unit the candidate is on."""
+    from bot.domain.evidence import record_for
+
+    def gather(_, repo: Repository):
+        if unit is not None:
+            return record_for(repo.session, banks, candidate, unit)
+        person = repo.candidate_by_telegram_id(candidate)
+        if person is None:
+            return None
+        return [record_for(repo.session, banks, candidate, e.unit_code) for e in repo.enrolments(person.id)]
+
+    records = _work(engine, banks, gather)
+    if records is None:
+        _refuse("no_candidate", candidate=candidate)
+    return records
+
+
+@app.command()
+def verify(
+    file: Path = typer.Argument(..., help="An evidence record as nvqbot export wrote it (JSON)."),
+) -> None:
+    """Recompute an exported record's digest: "intact", or what differs (exit 1)."""
+    from bot.domain.digest import RECORD_FORMAT, differences
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _refuse("unreadable", 2, path=file, reason="missing")
+    except IsADirectoryError:
+        _refuse("unreadable", 2, path=file, reason="folder")
+    except UnicodeDecodeError:
+        _refuse("not_json", 2, path=file, reason="not_text")
+    except OSError as error:
+        _refuse("unreadable", 2, path=file, reason="os", detail=error.strerror or error)
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as error:
+        _refuse("not_json", 2, path=file, reason="syntax", line=error.lineno, column=error.colno, detail=error.msg)
+    records = loaded if isinstance(loaded, list) else [loaded]  # `nvqbot export` without --unit prints a list
+    if not records:
+        _refuse("not_a_record", 2, path=file, reason="empty")
+    results = []
+    for record in records:
+        problem = _not_a_record(record, RECORD_FORMAT)
+        if problem:
+            _refuse("not_a_record", 2, path=file, **problem)
+        evidence = record["evidence"]
+        results.append(
+            {
+                "unit": (evidence.get("unit") or {}).get("code") if isinstance(evidence.get("unit"), dict) else None,
+                "candidate": evidence.get("candidate") if isinstance(evidence.get("candidate"), dict) else None,
+                "digest": record["digest"],
+                "differences": differences(record),
+            }
+        )
+    typer.echo(cli_text("verified.txt", path=file, results=results))
+    if any(result["differences"] for result in results):
+        raise typer.Exit(1)
+
+
+def _not_a_record(record, record_format: str) -> dict | None:
+    """Why this is not something `verify` can check (the values for error.txt), or None."""
+    if not isinstance(record, dict):
+        return {"reason": "not_object"}
+    if "format" in record and record["format"] != record_format:
+        return {"reason": "format", "found": record["format"], "known": record_format}
+    if not isinstance(record.get("evidence"), dict):
+        return {"reason": "no_evidence"}
+    if not isinstance(record.get("digest"), dict) or not isinstance(record["digest"].get("value"), str):
+        return {"reason": "no_digest"}
+    return None
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit trail's hash chain: "intact", or which events were changed (exit 1)."""
+    engine, banks = _database(_settings())
+    from bot.storage import audit
+    from bot.storage.models import AuditEvent
+
+    def check(_, repo: Repository) -> dict:
+        session = repo.session
+        broken = audit.broken_links(session)
+        return {
+            "total": session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            "broken": [session.get(AuditEvent, event_id) for event_id in broken],
+        }
+
+    checked = _work(engine, banks, check)
+    typer.echo(cli_text("audit_verified.txt", **checked))
+    if checked["broken"]:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -212,7 +330,7 @@ def run() -> None:
     """Run the bot against the Telegram Bot API (long polling)."""
     settings = _settings()
     if not settings.telegram_token:
-        _fail("NVQBOT_TELEGRAM_TOKEN is not set: give the bot token from @BotFather (or try 'make demo')")
+        _refuse("no_token")
     engine, banks = _database(settings)
     from bot.telegram.app import serve
 
@@ -222,17 +340,27 @@ def run() -> None:
 
 @app.command()
 def demo(
-    database: Path = typer.Option(PROJECT_ROOT / "var" / "demo.db", help="SQLite file for the demo, made afresh."),
+    database: Path = typer.Option(
+        PROJECT_ROOT / "var" / "demo.db",
+        help="SQLite file for the demo, made afresh; a file the demo did not make is refused, never deleted.",
+    ),
 ) -> None:
     """Try nvqbot in this terminal: a local Bot API emulator, the real bot, and you as the candidate."""
-    from bot.devtools.demo import run_demo
+    from bot.devtools.demo import DemoRefused, check_demo_database, run_demo
 
+    database = database.absolute()
+    try:
+        check_demo_database(database)  # before anything is written beside it, even the log
+    except DemoRefused as refused:
+        _refuse(refused.problem, **refused.values)
     _configure_logging(logging.WARNING, database.with_suffix(".log"))
     _banks(_settings())  # bank problems are reported before anything starts
     try:
         _run_until_stopped(run_demo(database))
     except DatabaseUnavailable as error:
         _fail(str(error))
+    except DemoRefused as refused:
+        _refuse(refused.problem, **refused.values)
 
 
 def _configure_logging(level: int, file: Path | None = None) -> None:
