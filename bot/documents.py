@@ -317,10 +317,26 @@ def _short(sha256: str | None) -> str:
     return (sha256 or "")[:SHORT_SHA]
 
 
+class _RecordEnvironment(Environment):
+    """Jinja's environment, looking up `a.ref` in a dict as a key first.
+
+    The record is plain dicts; Jinja tries an attribute first and takes the key only after an
+    AttributeError, which was half the time a transcript took to render. A record's keys never name a
+    dict method, so nothing a template reaches changes."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @cache
 def _environment() -> Environment:
     """One environment per process: each template is compiled once and kept."""
-    env = Environment(
+    env = _RecordEnvironment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
