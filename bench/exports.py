@@ -20,6 +20,8 @@ Timed, per transcript:
   `render_html("transcript", record)`, in this process; the figures give load and render apart too.
 * PDF: the same load, then `render_pdf("transcript", record)`, in a pool of --workers processes
   (default: one per core), each with its own engine; the rate is transcripts over the wall-clock time.
+  The CPU time each transcript took is given too: on a machine shared with other work the wall-clock
+  rate falls, the CPU time does not.
 
     .venv/bin/python bench/exports.py                   # 1000 transcripts of 20 answers
     .venv/bin/python bench/exports.py --transcripts 50
@@ -272,8 +274,9 @@ def _start_worker(url: str) -> None:
                    banks=banks)
 
 
-def _pdf(candidate: int) -> tuple[float, float, int]:
-    """(load s, render s, bytes) of one transcript PDF, in a pool worker."""
+def _pdf(candidate: int) -> tuple[float, float, float]:
+    """(load s, render s, CPU s) of one transcript PDF, in a pool worker."""
+    cpu = time.process_time()
     started = time.perf_counter()
     with transaction(_worker["engine"]) as session:
         record = record_for(session, _worker["banks"], candidate, UNIT, TIMEZONE)
@@ -281,7 +284,7 @@ def _pdf(candidate: int) -> tuple[float, float, int]:
     pdf = render_pdf("transcript", record)
     if not pdf.startswith(b"%PDF"):
         raise RuntimeError(f"the PDF of candidate {candidate} did not render")
-    return loaded - started, time.perf_counter() - loaded, len(pdf)
+    return loaded - started, time.perf_counter() - loaded, time.process_time() - cpu
 
 
 def time_html(url: str, banks: Banks, candidates: list[int]) -> tuple[float, float]:
@@ -301,13 +304,13 @@ def time_html(url: str, banks: Banks, candidates: list[int]) -> tuple[float, flo
     return load_s, render_s
 
 
-def time_pdf(url: str, candidates: list[int], workers: int) -> tuple[float, float, float]:
+def time_pdf(url: str, candidates: list[int], workers: int) -> tuple[float, float, float, float]:
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(url,)) as pool:
         list(pool.map(_pdf, candidates[:workers]))  # each worker warmed up: fonts, templates, engine
         started = time.perf_counter()
         results = list(pool.map(_pdf, candidates, chunksize=4))
         wall = time.perf_counter() - started
-    return wall, sum(r[0] for r in results), sum(r[1] for r in results)
+    return wall, sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results)
 
 
 def positive(value: str) -> int:
@@ -348,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"set-up: {len(candidates)} candidates ({min(args.distinct, len(candidates))} played) "
                   f"in {setup_s:.1f} s", flush=True)
             load_s, html_s = time_html(url, banks, candidates)
-            pdf_wall, pdf_load_s, pdf_render_s = time_pdf(url, candidates, args.workers)
+            pdf_wall, pdf_load_s, pdf_render_s, pdf_cpu_s = time_pdf(url, candidates, args.workers)
     except TimeoutError:
         print(f"bench: FAILED: the run did not finish within {args.timeout:.0f} s (--timeout)", file=sys.stderr)
         return 2
@@ -374,12 +377,14 @@ def main(argv: list[str] | None = None) -> int:
         "pdf_per_s": round(done / pdf_wall, 2),
         "pdf_load_ms_mean": round(1000 * pdf_load_s / done, 2),
         "pdf_render_ms_mean": round(1000 * pdf_render_s / done, 1),
+        "pdf_cpu_ms_mean": round(1000 * pdf_cpu_s / done, 1),
         "peak_rss_mb": round(peak_rss_mb, 1),
     }
     print(f"HTML (load + render, 1 process): {figures['html_per_s']} transcripts/s; mean load "
           f"{figures['html_load_ms_mean']} ms, render {figures['html_render_ms_mean']} ms")
     print(f"PDF (load + render, {args.workers} processes): {figures['pdf_per_s']} transcripts/s; mean load "
-          f"{figures['pdf_load_ms_mean']} ms, render {figures['pdf_render_ms_mean']} ms per process")
+          f"{figures['pdf_load_ms_mean']} ms, render {figures['pdf_render_ms_mean']} ms per process; "
+          f"{figures['pdf_cpu_ms_mean']} ms of CPU each (the rate on idle cores is about workers / CPU time)")
     print(f"peak RSS (this process): {figures['peak_rss_mb']} MB")
     print(json.dumps(figures), flush=True)
     return 0
