@@ -277,11 +277,11 @@ def verify(
         problem = _not_a_record(record, RECORD_FORMAT)
         if problem:
             _refuse("not_a_record", 2, path=file, **problem)
-        evidence = record["evidence"]
+        unit_given, candidate_given = record["evidence"].get("unit"), record["evidence"].get("candidate")
         results.append(
             {
-                "unit": (evidence.get("unit") or {}).get("code") if isinstance(evidence.get("unit"), dict) else None,
-                "candidate": evidence.get("candidate") if isinstance(evidence.get("candidate"), dict) else None,
+                "unit": unit_given.get("code") if isinstance(unit_given, dict) else None,
+                "candidate": candidate_given if isinstance(candidate_given, dict) else None,
                 "digest": record["digest"],
                 "differences": differences(record),
             }

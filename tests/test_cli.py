@@ -189,6 +189,12 @@ def test_the_printed_json_is_the_record_that_out_writes_and_without_unit_one_per
     records = json.loads(every_unit.stdout)
     assert isinstance(records, list) and [r["evidence"]["unit"]["code"] for r in records] == ["cg-310", "edexcel-f6"]
     assert records[0]["digest"] == on_stdout["digest"] and records[0]["evidence"] == on_stdout["evidence"]
+    saved = tmp_path / "every_unit.json"
+    saved.write_text(every_unit.stdout, encoding="utf-8")
+    verified = nvqbot(database_url, "verify", str(saved))
+    assert verified.returncode == 0, verified.stderr
+    assert [line.split(" (")[0] for line in verified.stdout.splitlines() if not line.startswith("  ")] == [
+        f"intact: {saved}", f"intact: {saved}"]
 
 
 def export_json(database_url: str, folder) -> dict:
