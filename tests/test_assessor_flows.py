@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from sqlmodel import func, select
 
 from bot.storage.db import transaction
-from bot.storage.models import Judgment
+from bot.storage.models import AuditEvent, Judgment
 from tests.botprocess import nvqbot
 from tests.phone import Phone, add_assessor, html, invite, wait_until
 
@@ -114,7 +114,7 @@ def _answer_id(message: dict) -> int:
     return int(next(d for d in data if d.startswith("met:")).split(":")[1])
 
 
-def test_export_sends_the_evidence_records_as_pdfs_and_the_cli_writes_them(emulator, database_url, submitted, tmp_path):
+def test_export_sends_the_evidence_records_as_pdfs_and_the_cli_writes_them(emulator, engine, database_url, submitted, tmp_path):
     ann = Phone(emulator, ANN, "Ann")
     menu = ann.send("/export")
     assert "Preparing" in ann.press(menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=menu)["text"]
@@ -130,8 +130,11 @@ def test_export_sends_the_evidence_records_as_pdfs_and_the_cli_writes_them(emula
     assert written.returncode == 0, written.stderr
     html_text = (tmp_path / f"cg-310_{SAM}_transcript.html").read_text()
     assert html(MARKUP) in html_text and MARKUP not in html_text
-    exported = [e["action"] for e in json.loads((tmp_path / f"cg-310_{SAM}_evidence.json").read_text())["audit"]]
-    assert exported.count("exported") >= 1
+    record = json.loads((tmp_path / f"cg-310_{SAM}_evidence.json").read_text())
+    assert "exported" not in [e["action"] for e in record["evidence"]["audit"]]  # an export is not evidence…
+    with transaction(engine) as session:  # …but each is in the audit trail: Ann's in Telegram, then the CLI's
+        actions = session.exec(select(AuditEvent.actor).where(AuditEvent.action == "exported")).all()
+    assert len(actions) == 2 and "cli" in actions
 
 
 def wait_until_documents(emulator, chat_id: int, count: int) -> list[dict]:
@@ -152,3 +155,53 @@ def test_an_assessor_moves_a_deadline_in_telegram_and_the_cli_moves_it_again(emu
     moved = nvqbot(database_url, "deadline", "--candidate", str(SAM), "--unit", "cg-310", "--date", "2099-11-30")
     assert moved.returncode == 0 and "now 30 Nov 2099" in moved.stdout
     assert "due 30 Nov 2099" in submitted.send("/units")["text"]
+
+
+def _submit(phone: Phone) -> None:
+    review = phone.send("/review")
+    submit = next(b["callback_data"] for row in review["reply_markup"]["inline_keyboard"] for b in row if b["callback_data"].startswith("submit:"))
+    declaration = phone.press(submit, on=review)
+    confirm = declaration["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert "Submitted" in phone.press(confirm, on=declaration)["text"]
+
+
+def _judge_submission(ann: Phone, opened: dict) -> dict:
+    """Judge every answer of an opened submission Met; the message offering sign-off."""
+    item = opened
+    while "Sign off" not in json.dumps(item.get("reply_markup", {}), ensure_ascii=False):
+        before = len(ann.received)
+        ann.press(f"met:{_answer_id(item)}", on=item)
+        wait_until(lambda: len(ann.received) >= before + 2, what="the judgment and what comes next")
+        item = ann.received[-1]
+    return item
+
+
+def test_a_near_match_from_another_unit_counts_once_the_assessor_confirms_it_in_telegram(emulator, bot, database_url, banks):
+    """310.4.4 (Level 3) credits OCR 4.3 (Level 2) only as a near-match: Ann confirms it with one tap."""
+    add_assessor(database_url, ANN)
+    bot.start()
+    sam = Phone(emulator, SAM, "Sam", "Candidate")
+    sam.send(f"/start {invite(database_url, 'cg-310', assessor=ANN)}")
+    questions = [q for s in banks.unit("cg-310").knowledge_sets for q in s.questions]
+    for question in questions[: next(i for i, q in enumerate(questions) if "310.4.4" in q.criteria) + 1]:
+        sam.answer(f"{question.id}: {FULL_ANSWER}")
+    _submit(sam)
+    sam.send(f"/start {invite(database_url, 'ocr-c3', assessor=ANN)}")
+    sam.answer(FULL_ANSWER)
+    _submit(sam)
+
+    ann = Phone(emulator, ANN, "Ann")
+    queue = ann.send("/queue")
+    for row in queue["reply_markup"]["inline_keyboard"]:
+        opened = ann.press(row[0]["callback_data"], on=queue)
+        sign = _judge_submission(ann, opened)
+    blocked = ann.press(sign["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=sign)
+    assert "can't be signed off competent yet" in blocked["text"] and "4.3 ← cg-310 Q4.v1" in blocked["text"]
+    credit = next(b for row in blocked["reply_markup"]["inline_keyboard"] for b in row if b["callback_data"].startswith("credit:"))
+    assert len(credit["callback_data"].encode()) <= 64
+    ann.press(f"credit:{credit['callback_data'].split(':')[1]}:999.4.3", on=blocked)  # a forged enrolment
+    assert "isn't one of your candidates" in ann.received[-1]["text"] or "isn't waiting" in ann.received[-1]["text"]
+    confirmed = ann.press(credit["callback_data"], on=blocked)
+    assert "now counts for 4.3" in confirmed["text"]
+    again = ann.press(sign["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=sign)
+    assert "can't be signed off competent yet" in again["text"] and "4.3 ← cg-310" not in again["text"]
