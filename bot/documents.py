@@ -136,22 +136,47 @@ def _uncovered_or_marker() -> re.Pattern:
     return re.compile(f"[^{_ranges(_text_font_coverage() | frozenset(range(0x20, 0x7F)) | {0x0, 0x1, 0x9, 0xA, 0xD})}]+")
 
 
-# Han, kana and Hangul, with the CJK punctuation, full-width forms and compatibility characters around them.
-_CJK = re.compile(
-    "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]+"
-)
-_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff\uffa0-\uffdc]")
-_INVISIBLE = {"Cf", "Mn", "Me", "Cc", "Cs", "Co", "Cn"}
+# What each CJK face draws, from the Unicode CMaps they are written with (UniGB-UCS2-H, UniJIS-UCS2-H,
+# UniKS-UCS2-H): a character outside these is not in the face, and would come out blank, so it is named
+# instead. STSong-Light (Adobe-GB1) has every ideograph of U+4E00-9FA5 and Extension A, CJK punctuation
+# and full-width forms; HeiseiMin-W3 draws the kana (GB1 has them too, in a Chinese style) and the
+# Japanese punctuation GB1 lacks; HYSMyeongJo-Medium draws Hangul.
+_CJK_RANGES = {
+    "ko": ((0x3131, 0x318E), (0xAC00, 0xD7A3), (0x3018, 0x3019), (0xFFE6, 0xFFE6)),
+    "ja": ((0x3041, 0x3094), (0x309B, 0x309E), (0x30A1, 0x30FE), (0xFF61, 0xFF9F), (0x3004, 0x3004),
+           (0x301C, 0x301C), (0x301F, 0x3020), (0x3030, 0x3030), (0x3036, 0x3036), (0xFE31, 0xFE33),
+           (0xFE35, 0xFE44), (0xFFE8, 0xFFE8)),
+    "zh": ((0x2E80, 0x2E99), (0x2E9B, 0x2EF3), (0x2F00, 0x2FD5), (0x3000, 0x3003), (0x3005, 0x3017),
+           (0x301D, 0x301E), (0x3021, 0x3029), (0x3033, 0x3035), (0x3038, 0x303A), (0x303E, 0x303F),
+           (0x3105, 0x312C), (0x31A0, 0x31B7),
+           (0x3220, 0x3229), (0x3231, 0x3231), (0x32A3, 0x32A3), (0x338E, 0x338F), (0x339C, 0x339E),
+           (0x33A1, 0x33A1), (0x33C4, 0x33C4), (0x33CE, 0x33CE), (0x33D1, 0x33D2), (0x33D5, 0x33D5),
+           (0x3400, 0x4DB5), (0x4E00, 0x9FA5), (0xF92C, 0xF92C), (0xFA0D, 0xFA0F), (0xFA11, 0xFA11),
+           (0xFA13, 0xFA14), (0xFA18, 0xFA18), (0xFA1F, 0xFA21), (0xFA23, 0xFA24), (0xFA27, 0xFA29),
+           (0xFE30, 0xFE30), (0xFE49, 0xFE4F), (0xFF01, 0xFF5E), (0xFFE0, 0xFFE5)),
+}
 
 
-def _cjk_font(run: str) -> str:
-    if _HANGUL.search(run):
-        return CJK_FONTS["ko"]
-    if _KANA.search(run):
-        return CJK_FONTS["ja"]
-    return CJK_FONTS["zh"]
+def _class(ranges) -> str:
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b != a else "") for a, b in ranges)
+
+
+# The first face (in this order) that draws a character is the one it is set in.
+_CJK_FACES = [(re.compile(f"[{_class(_CJK_RANGES[key])}]+"), CJK_FONTS[key]) for key in ("ko", "ja", "zh")]
+_CJK = re.compile(f"[{''.join(_class(ranges) for ranges in _CJK_RANGES.values())}]+")
+
+
+def _cjk_spans(run: str) -> str:
+    """A run of CJK characters, each in a span of a face that draws it."""
+    out, at = [], 0
+    while at < len(run):
+        for pattern, font in _CJK_FACES:
+            found = pattern.match(run, at)
+            if found:
+                out.append(f'<span style="font-family: {font}">{escape(found.group())}</span>')
+                at = found.end()
+                break
+    return "".join(out)
 
 
 @lru_cache(maxsize=4096)
@@ -186,7 +211,7 @@ def _drawable(text: str) -> str:
         if not piece:
             continue
         if _CJK.fullmatch(piece):
-            out.append(f'<span style="font-family: {_cjk_font(piece)}">{escape(piece)}</span>')
+            out.append(_cjk_spans(piece))
             continue
         shown = _uncovered_or_marker().sub(lambda m: "".join(_named(c) for c in m.group()), piece)
         out.append(

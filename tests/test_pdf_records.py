@@ -198,6 +198,44 @@ def test_the_transcript_draws_every_character_the_candidate_typed(record):
     assert "FiraGO" in cjk["ŵ"] and "FiraGO" in cjk["ŷ"]
 
 
+# Beyond what the story typed: other scripts, symbols, sequences, invisible and unassigned characters.
+MANY_SCRIPTS = (
+    "Arabic مرحبا Hebrew שלום Devanagari नमस्ते Thai สวัสดี Georgian გამარჯობა Armenian Բարեւ Greek Ελλάδα "
+    "Cyrillic Привет math ∑∫√∞≠≈≤ box ┌─┐ combining e\u0301 ZWJ 👩‍💻 family 👨‍👩‍👧 ❤️ 1️⃣ 👋🏿 🫠 "
+    "private \ue000 unassigned \U000e0000 bidi \u202eevil\u202c soft\u00adhyphen "
+    "CJK Ext B 𠀀 ＡＢＣ ｶﾀｶﾅ ᄀ 〜「引用」 © ® ™ ‼ 𝔘 ½ № ℃ 中文 한국어 テスト"
+)
+
+
+def test_every_glyph_of_any_script_is_in_the_face_that_draws_it(record, capfd):
+    """Whatever is typed, each character is drawn from a face that has it, or named: never a blank or a box."""
+    from pdfminer.cmapdb import CMapDB
+
+    record["evidence"]["answers"][0]["parts"][0]["text"] = MANY_SCRIPTS
+    record["evidence"]["candidate"]["name"] = "李小龍 Ólafur 😀"
+    capfd.readouterr()
+    pdf = documents.render_pdf("transcript", record)
+    assert capfd.readouterr().err == ""  # no "cannot draw" warning, nor any other
+    firago = documents._text_font_coverage()
+    cmaps = {"STSongStd-Light": "UniGB-UCS2-H", "HeiseiMin-W3": "UniJIS-UCS2-H", "HYSMyeongJo-Medium": "UniKS-UCS2-H"}
+    seen = set()
+    for page in pages(pdf):
+        for char in page.chars:
+            text, font = char["text"], char["fontname"]
+            if font in cmaps:
+                assert len(text) == 1 and ord(text) <= 0xFFFF, char
+                assert list(CMapDB.get_cmap(cmaps[font]).decode(ord(text).to_bytes(2, "big"))) != [0], char
+            elif "FiraGO" in font:
+                assert all(ord(c) in firago for c in text), char
+            seen.add(text)
+    assert {"中", "한", "テ", "ש", "न", "П", "≤", "李"} <= seen
+    text = squeezed(" ".join(page.extract_text() for page in pages(pdf)))
+    for named in ("[woman technologist]", "[family man woman girl]", "[red heart]", "[keycap 1]",
+                  "[waving hand dark skin tone]", "[melting face]", "[cjk unified ideograph-20000]",
+                  "[hangul choseong kiyeok]", "[U+E000]", "[box drawings light horizontal]"):
+        assert squeezed(named) in text, named
+
+
 def test_the_html_and_json_keep_the_characters_themselves(record, tmp_path):
     html = documents.render_html("transcript", record)
     assert "😀" in html and "🇬🇧" in html and "客户投诉" in html and "Llŷr Gŵyn" in html
