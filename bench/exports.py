@@ -18,6 +18,7 @@ Timed, per transcript:
 
 * HTML: `record_for` (the queries and the record, digest included) in a transaction of its own, then
   `render_html("transcript", record)`, in this process; the figures give load and render apart too.
+  The same again over the pool below, for the rate with every core.
 * PDF: the same load, then `render_pdf("transcript", record)`, in a pool of --workers processes
   (default: one per core), each with its own engine; the rate is transcripts over the wall-clock time.
   The CPU time each transcript took is given too: on a machine shared with other work the wall-clock
@@ -274,6 +275,13 @@ def _start_worker(url: str) -> None:
                    banks=banks)
 
 
+def _html(candidate: int) -> int:
+    """One transcript loaded and rendered to HTML, in a pool worker."""
+    with transaction(_worker["engine"]) as session:
+        record = record_for(session, _worker["banks"], candidate, UNIT, TIMEZONE)
+    return len(render_html("transcript", record))
+
+
 def _pdf(candidate: int) -> tuple[float, float, float]:
     """(load s, render s, CPU s) of one transcript PDF, in a pool worker."""
     cpu = time.process_time()
@@ -304,13 +312,17 @@ def time_html(url: str, banks: Banks, candidates: list[int]) -> tuple[float, flo
     return load_s, render_s
 
 
-def time_pdf(url: str, candidates: list[int], workers: int) -> tuple[float, float, float, float]:
+def time_pool(url: str, candidates: list[int], workers: int) -> tuple[float, tuple[float, float, float, float]]:
+    """(HTML wall s, (PDF wall s, load s, render s, CPU s)), both over a pool of `workers` processes."""
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(url,)) as pool:
         list(pool.map(_pdf, candidates[:workers]))  # each worker warmed up: fonts, templates, engine
         started = time.perf_counter()
+        list(pool.map(_html, candidates, chunksize=16))
+        html_wall = time.perf_counter() - started
+        started = time.perf_counter()
         results = list(pool.map(_pdf, candidates, chunksize=4))
         wall = time.perf_counter() - started
-    return wall, sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results)
+    return html_wall, (wall, sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results))
 
 
 def positive(value: str) -> int:
@@ -351,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"set-up: {len(candidates)} candidates ({min(args.distinct, len(candidates))} played) "
                   f"in {setup_s:.1f} s", flush=True)
             load_s, html_s = time_html(url, banks, candidates)
-            pdf_wall, pdf_load_s, pdf_render_s, pdf_cpu_s = time_pdf(url, candidates, args.workers)
+            html_pool_wall, (pdf_wall, pdf_load_s, pdf_render_s, pdf_cpu_s) = time_pool(url, candidates, args.workers)
     except TimeoutError:
         print(f"bench: FAILED: the run did not finish within {args.timeout:.0f} s (--timeout)", file=sys.stderr)
         return 2
@@ -374,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "html_load_ms_mean": round(1000 * load_s / done, 2),
         "html_render_ms_mean": round(1000 * html_s / done, 2),
         "html_render_only_per_s": round(done / html_s, 1),
+        "html_pool_per_s": round(done / html_pool_wall, 1),
         "pdf_per_s": round(done / pdf_wall, 2),
         "pdf_load_ms_mean": round(1000 * pdf_load_s / done, 2),
         "pdf_render_ms_mean": round(1000 * pdf_render_s / done, 1),
@@ -382,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"HTML (load + render, 1 process): {figures['html_per_s']} transcripts/s; mean load "
           f"{figures['html_load_ms_mean']} ms, render {figures['html_render_ms_mean']} ms")
+    print(f"HTML (load + render, {args.workers} processes): {figures['html_pool_per_s']} transcripts/s")
     print(f"PDF (load + render, {args.workers} processes): {figures['pdf_per_s']} transcripts/s; mean load "
           f"{figures['pdf_load_ms_mean']} ms, render {figures['pdf_render_ms_mean']} ms per process; "
           f"{figures['pdf_cpu_ms_mean']} ms of CPU each (the rate on idle cores is about workers / CPU time)")

@@ -390,7 +390,7 @@ def render_html(kind: str, record: dict[str, Any]) -> str:
     """The document as HTML, from the record `record_for` returns."""
     if kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown document {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
-    return _template(kind).render(record=record, e=record["evidence"], document_title=_TITLES[kind], pdf=False)
+    return _template(kind).render(record=record, e=record["evidence"], document_title=_TITLES[kind])
 
 
 def render_pdf(kind: str, record: dict[str, Any]) -> bytes:
@@ -398,7 +398,7 @@ def render_pdf(kind: str, record: dict[str, Any]) -> bytes:
     if kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown document {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
     _text_font_coverage()
-    document = _template(kind).render(record=record, e=record["evidence"], document_title=_TITLES[kind], pdf=True)
+    document = _template(kind).render(record=record, e=record["evidence"], document_title=_TITLES[kind])
     out = io.BytesIO()
     numbering = _PAGE_NUMBERS.set(True)
     try:

@@ -10,7 +10,7 @@ from bot.settings import PROJECT_ROOT
 
 FIGURES = {
     "transcripts", "answers", "workers", "setup_s", "html_per_s", "html_load_ms_mean", "html_render_ms_mean",
-    "html_render_only_per_s", "pdf_per_s", "pdf_load_ms_mean", "pdf_render_ms_mean", "pdf_cpu_ms_mean", "peak_rss_mb",
+    "html_render_only_per_s", "html_pool_per_s", "pdf_per_s", "pdf_load_ms_mean", "pdf_render_ms_mean", "pdf_cpu_ms_mean", "peak_rss_mb",
 }
 
 
