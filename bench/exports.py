@@ -190,7 +190,7 @@ def copy_candidates(engine, played: int, total: int) -> None:
             offset = index // played
             shift = {model: offset * (top[model] + 1) for model in rows}
 
-            def new(model, row, **changes):
+            def new(model, row, shift=shift, **changes):
                 row = {**row, **changes}
                 if "id" in row and row["id"] is not None:
                     row["id"] += shift[model]

@@ -7,9 +7,10 @@ as `e`.
 
 What a candidate typed is drawn whatever its script, and never as an empty box:
 
-* FiraGO (from the pymupdf-fonts package, OFL) draws Latin with every accent (Welsh ŵ and ŷ too), Greek,
-  Cyrillic, Hebrew, Arabic, Devanagari, Thai and most symbols; its faces are registered with reportlab
-  once per process, not read again for each document.
+* FiraGO (from the pymupdf-fonts package, OFL) has Latin with every accent (Welsh ŵ and ŷ too), Greek,
+  Cyrillic, Hebrew, Arabic, Georgian, Devanagari and Thai letters, arrows and mathematical signs; its faces
+  are registered with reportlab once per process, not read again for each document. (reportlab sets
+  letters one after another: scripts that join or stack them, Devanagari say, come out unjoined.)
 * Chinese, Japanese and Korean runs are set in reportlab's built-in CID fonts (STSong-Light,
   HeiseiMin-W3, HYSMyeongJo-Medium), which need no font file: the viewer supplies the glyphs.
 * An emoji, or any other character none of those fonts has, is written as its name in brackets, e.g.
@@ -23,7 +24,6 @@ what is extracted from the PDF is what was typed.
 import html
 import io
 import json
-import logging
 import re
 import unicodedata
 from contextvars import ContextVar
@@ -42,8 +42,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from sqlalchemy import Engine
 from xhtml2pdf import default as xhtml2pdf_default
-from xhtml2pdf import pisa
-from xhtml2pdf import xhtml2pdf_reportlab
+from xhtml2pdf import pisa, xhtml2pdf_reportlab
 from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf.default import PML_ERROR
@@ -68,8 +67,6 @@ VERIFY_COMMAND = "nvqbot verify FILE.json"
 _PDF_RESOURCES = ResourceAccessPolicy(allow_remote=False, base_dir=PROJECT_ROOT / "transcripts")
 _OUTCOMES = {"met": "met", "not_yet": "not yet", "competent": "competent", None: "not judged"}
 SHORT_SHA = 12  # hex digits of a bank version's SHA-256 shown on every page
-
-log = logging.getLogger(__name__)
 
 
 class DocumentError(RuntimeError):
@@ -125,15 +122,11 @@ def _ranges(points: frozenset[int]) -> str:
 
 
 @cache
-def _uncovered() -> re.Pattern:
-    """Runs of characters FiraGO cannot draw (markup is ASCII, so this never matches inside a tag)."""
-    drawn = _text_font_coverage() | frozenset(range(0x20, 0x7F)) | {0x9, 0xA, 0xD}
-    return re.compile(f"[^{_ranges(drawn)}]+")
-
-
-@cache
-def _uncovered_or_marker() -> re.Pattern:
-    return re.compile(f"[^{_ranges(_text_font_coverage() | frozenset(range(0x20, 0x7F)) | {0x0, 0x1, 0x9, 0xA, 0xD})}]+")
+def _uncovered(markers: bool = False) -> re.Pattern:
+    """Runs of characters FiraGO cannot draw (markup is ASCII, so this never matches inside a tag); with
+    `markers`, the two that mark a name (see `_drawable`) are let through."""
+    drawn = _text_font_coverage() | frozenset(range(0x20, 0x7F)) | {0x9, 0xA, 0xD} | ({0x0, 0x1} if markers else set())
+    return re.compile(f"[^{_ranges(frozenset(drawn))}]+")
 
 
 # What each CJK face draws, from the Unicode CMaps they are written with (UniGB-UCS2-H, UniJIS-UCS2-H,
@@ -176,6 +169,9 @@ def _cjk_spans(run: str) -> str:
                 out.append(f'<span style="font-family: {font}">{escape(found.group())}</span>')
                 at = found.end()
                 break
+        else:  # not reached: `run` is made of characters one of the faces has
+            out.append(str(escape(run[at])))
+            at += 1
     return "".join(out)
 
 
@@ -213,7 +209,7 @@ def _drawable(text: str) -> str:
         if _CJK.fullmatch(piece):
             out.append(_cjk_spans(piece))
             continue
-        shown = _uncovered_or_marker().sub(lambda m: "".join(_named(c) for c in m.group()), piece)
+        shown = _uncovered(markers=True).sub(lambda m: "".join(_named(c) for c in m.group()), piece)
         out.append(
             str(escape(shown))
             .replace("\x00", '<span class="glyph-name">[')
