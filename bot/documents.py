@@ -65,7 +65,7 @@ FORMATS = ("html", "pdf", "json")
 VERIFY_COMMAND = "nvqbot verify FILE.json"
 # The PDF may read nothing: no local file, nothing over the network (its fonts are registered in memory).
 _PDF_RESOURCES = ResourceAccessPolicy(allow_remote=False, base_dir=PROJECT_ROOT / "transcripts")
-_OUTCOMES = {"met": "met", "not_yet": "not yet", "competent": "competent", None: "not judged"}
+_OUTCOMES = {"met": "met", "not_yet": "not yet", "competent": "competent", "interim": "interim decision", None: "not judged"}
 SHORT_SHA = 12  # hex digits of a bank version's SHA-256 shown on every page
 
 
