@@ -18,8 +18,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 demo: $(INSTALLED)
 	$(BIN)/nvqbot demo
 
+# The end-to-end tests mostly wait on bot processes and the emulator: four workers keep the suite under ten minutes on two cores.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4
 
 run: $(INSTALLED)
 	$(BIN)/nvqbot run
