@@ -34,22 +34,36 @@ def sha256_hex(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def _canonical_parts(evidence: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The evidence's canonical JSON and a digest per section, serialising each part once: the whole is
+    composed from the parts exactly as `canonical_json` would write it."""
+    sections, members = {}, []
+    for key in sorted(evidence):
+        value = evidence[key]
+        if key == "answers" and isinstance(value, list):
+            pieces = []
+            for answer in value:
+                piece = canonical_json(answer)
+                ref = answer.get("ref") if isinstance(answer, dict) else None
+                sections[f"answers/{ref}"] = hashlib.sha256(piece).hexdigest()
+                pieces.append(piece)
+            body = b"[" + b",".join(pieces) + b"]"
+        else:
+            body = canonical_json(value)
+            sections[key] = hashlib.sha256(body).hexdigest()
+        members.append(canonical_json(key) + b":" + body)
+    return b"{" + b",".join(members) + b"}", sections
+
+
 def _sections(evidence: dict[str, Any]) -> dict[str, str]:
     """A digest per answer (by its reference, e.g. "answers/Q3.v2") and per other part of the evidence."""
-    sections = {}
-    for key, value in evidence.items():
-        if key == "answers" and isinstance(value, list):
-            for answer in value:
-                ref = answer.get("ref") if isinstance(answer, dict) else None
-                sections[f"answers/{ref}"] = sha256_hex(answer)
-        else:
-            sections[key] = sha256_hex(value)
-    return sections
+    return _canonical_parts(evidence)[1]
 
 
 def seal(evidence: dict[str, Any]) -> dict[str, Any]:
     """The digest block of a record holding this evidence."""
-    return {"algorithm": ALGORITHM, "method": METHOD, "value": sha256_hex(evidence), "sections": _sections(evidence)}
+    whole, sections = _canonical_parts(evidence)
+    return {"algorithm": ALGORITHM, "method": METHOD, "value": hashlib.sha256(whole).hexdigest(), "sections": sections}
 
 
 def differences(record: Any) -> list[str]:
