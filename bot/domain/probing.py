@@ -1,0 +1,171 @@
+"""Whether to probe an answer, and which probe to ask: advice for questioning, never a judgment.
+
+A question's look-fors (`LookFor`: `id`, `text`, `evidence`) say what a sufficient answer names;
+each look-for's `evidence` terms are what a candidate might say that evidences it, in their own
+words ("logged", "put it on the system", "raised a ticket"). Its probes (`Probe`: `text`, `aims`)
+form a ladder: each aims at one or two look-fors.
+
+Matching reads stems, not spelling. The answer is lower-cased, apostrophes dropped ("customer's"
+reads as "customers"), "-ize" spellings read as "-ise", split into words, and every word stemmed
+with Snowball's English stemmer ("logged", "logs", "logging" -> "log").
+- A one-word term matches when its stem is among the answer's stems.
+- A term of several words matches when its stems, less a few stopwords ("the", "on", "it"…),
+  all appear in the answer in the term's order, within (words in the term + 3) words of each
+  other: "put it on the system" matches "I put the whole thing on our system".
+- Generic words (`banks.GENERIC_WORDS`: customer, policy, happy, always, make sure…) never count:
+  a one-word generic term never matches, and a term made only of them never matches.
+
+The rule for `sufficient` (chosen on the labelled set tests/data/probing/answers.yaml; see
+bench/probing.py for how well it does):
+
+    an answer is sufficient when it covers at least half of the question's look-fors (rounded
+    up: 1 of 2, 2 of 3, 2 of 4) and has at least SUFFICIENT_MIN_WORDS words.
+
+Anything else gets a probe. `next_probe` picks the first probe, in the bank's order, not yet asked
+whose aims include a look-for the answer has not covered, at most MAX_PROBES per question. The text
+given should be everything the candidate has said for the question so far (answer and replies to
+probes). Nothing here decides whether a criterion is met: only the assessor judges.
+"""
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any, Protocol
+
+import snowballstemmer
+
+try:
+    from bot.domain.banks import GENERIC_WORDS
+except ImportError:  # until banks.py has the schema of issue 10; the same words
+    GENERIC_WORDS = frozenset(
+        "customer customers client clients policy policies always make sure happy help problem problems issue "
+        "issues service services company organisation organization business good best deal sort work staff "
+        "people thing things try ensure need way".split()
+    )
+
+MAX_PROBES = 3
+# A sufficient answer has at least this many words, whatever it covers (see the module's doc).
+SUFFICIENT_MIN_WORDS = 10
+# How many words beyond its own length a term of several words may be spread over.
+TERM_SLACK = 3
+
+# Words a term of several words may leave out or have in between ("put it on the system").
+STOPWORDS = frozenset(
+    "a an the of to in on at by for with from into onto and or but it its is are was were be been as "
+    "that this these those their them they he she his her my your our we i you me us if so then"
+    .split()
+)
+
+_STEMMER = snowballstemmer.stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+")
+_APOSTROPHE = re.compile(r"['\u2019\u2018`]")
+_IZE = re.compile(r"iz(e|ed|es|er|ers|ing|ation|ations)$")
+
+
+class _LookFor(Protocol):
+    id: str
+    evidence: Sequence[str]
+
+
+class _Probe(Protocol):
+    text: str
+    aims: Sequence[str]
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(_IZE.sub(r"is\1", word))
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(_APOSTROPHE.sub("", text.lower()))
+
+
+def stems(text: str) -> list[str]:
+    """The text's words, lower-cased, each reduced to its Snowball English stem."""
+    return [_stem(w) for w in _words(text)]
+
+
+GENERIC_STEMS = frozenset(_stem(w) for w in GENERIC_WORDS)
+
+
+@lru_cache(maxsize=16384)
+def term_stems(term: str) -> tuple[tuple[str, ...], int]:
+    """What a term needs: its stems in order (stopwords left out of a term of several words) and
+    the window they must fall in. Empty when the term can never count (only generic words)."""
+    words = _words(term)
+    if not words:
+        return (), 0
+    if len(words) == 1:
+        stem = _stem(words[0])
+        return ((), 0) if stem in GENERIC_STEMS else ((stem,), 1)
+    needed = tuple(_stem(w) for w in words if w not in STOPWORDS) or tuple(_stem(w) for w in words)
+    if all(s in GENERIC_STEMS for s in needed):
+        return (), 0
+    return needed, len(words) + TERM_SLACK
+
+
+def _positions(answer: Sequence[str]) -> dict[str, list[int]]:
+    where: dict[str, list[int]] = {}
+    for i, s in enumerate(answer):
+        where.setdefault(s, []).append(i)
+    return where
+
+
+def _matches(term: str, where: dict[str, list[int]]) -> bool:
+    needed, window = term_stems(term)
+    if not needed:
+        return False
+    if len(needed) == 1:
+        return needed[0] in where
+    if any(s not in where for s in needed):
+        return False
+    for start in where[needed[0]]:
+        at = start
+        for s in needed[1:]:
+            at = next((i for i in where[s] if i > at), -1)
+            if at < 0 or at - start >= window:
+                break
+        else:
+            return True
+    return False
+
+
+def _covered(look_fors: Iterable[_LookFor], where: dict[str, list[int]]) -> set[str]:
+    return {lf.id for lf in look_fors if any(_matches(term, where) for term in lf.evidence)}
+
+
+def covered(question: Any, text: str) -> set[str]:
+    """Ids of the question's look-fors that the text evidences (any one of a look-for's terms)."""
+    return _covered(question.look_fors, _positions(stems(text)))
+
+
+def _needed(question: Any) -> int:
+    return math.ceil(len(question.look_fors) / 2)
+
+
+def _sufficient(question: Any, answer: Sequence[str], got: set[str]) -> bool:
+    return len(answer) >= SUFFICIENT_MIN_WORDS and len(got) >= _needed(question)
+
+
+def sufficient(question: Any, text: str) -> bool:
+    """Enough of the look-fors covered, in enough words, that no probe is needed (the module's rule)."""
+    answer = stems(text)
+    return _sufficient(question, answer, _covered(question.look_fors, _positions(answer)))
+
+
+def next_probe(question: Any, text: str, asked: Sequence[str]) -> _Probe | None:
+    """The first probe (bank order) not yet asked (by its text) that aims at a look-for the text has
+    not covered; None when the answer is sufficient, MAX_PROBES have been asked, or none is left."""
+    if len(asked) >= MAX_PROBES:
+        return None
+    answer = stems(text)
+    got = _covered(question.look_fors, _positions(answer))
+    if _sufficient(question, answer, got):
+        return None
+    done = set(asked)
+    for probe in question.probes:
+        if probe.text not in done and any(aim not in got for aim in probe.aims):
+            return probe
+    return None
