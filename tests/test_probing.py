@@ -228,3 +228,25 @@ def test_term_window_is_its_words_plus_slack():
 
 def test_generic_words_come_from_the_banks_list():
     assert {"customer", "policy", "happy", "always", "make", "sure"} <= set(probing.GENERIC_WORDS)
+
+
+@pytest.mark.parametrize("term", ["up", "the", "it's", "can do", "not happy"])
+def test_terms_of_stopwords_and_generic_words_never_count(term):
+    assert probing.term_stems(term) == ((), 0)
+
+
+def test_a_term_that_keeps_one_word_matches_it_anywhere():
+    assert probing.term_stems("follow up") == (("follow",), 2 + probing.TERM_SLACK)
+    q = Question("q", "?", [LookFor("f", "", ["follow up", "ring back"])])
+    assert covered(q, "I followed it through the next day") == {"f"}
+
+
+@pytest.mark.parametrize("term", [
+    "customer", "make sure", "the customer service", "it's", "up", "can do", "not happy", "helped",
+    "log", "put it on the system", "team leader", "follow up", "customer services desk", "they'll", "Ofcom's",
+])
+def test_the_loader_refuses_exactly_the_terms_that_never_count(term):
+    banks = pytest.importorskip("bot.domain.banks")
+    if not hasattr(banks, "generic_only"):
+        pytest.skip("the loader has no evidence-term check yet")
+    assert banks.generic_only(term) == (probing.term_stems(term) == ((), 0))

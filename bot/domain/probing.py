@@ -9,11 +9,11 @@ Matching reads stems, not spelling. The answer is lower-cased, apostrophes dropp
 reads as "customers"), "-ize" spellings read as "-ise", split into words, and every word stemmed
 with Snowball's English stemmer ("logged", "logs", "logging" -> "log").
 - A one-word term matches when its stem is among the answer's stems.
-- A term of several words matches when its stems, less a few stopwords ("the", "on", "it"…),
+- A term of several words matches when its stems, less stopwords ("the", "on", "it", "up"…),
   all appear in the answer in the term's order, within (words in the term + 3) words of each
   other: "put it on the system" matches "I put the whole thing on our system".
 - Generic words (`banks.GENERIC_WORDS`: customer, policy, happy, always, make sure…) never count:
-  a one-word generic term never matches, and a term made only of them never matches.
+  a term made only of them (and stopwords) never matches; the loader refuses such a term.
 
 The rule for `sufficient` (chosen on the labelled set tests/data/probing/answers.yaml; see
 bench/probing.py for how well it does):
@@ -50,11 +50,14 @@ SUFFICIENT_MIN_WORDS = 10
 # How many words beyond its own length a term of several words may be spread over.
 TERM_SLACK = 3
 
-# Words a term of several words may leave out or have in between ("put it on the system").
+# Words a term does not need: left out of a term of several words ("put it on the system" needs "put" and
+# "system"), and a term of these alone never counts. The same list as the loader's (banks.generic_only),
+# which refuses a term made only of these and generic words.
 STOPWORDS = frozenset(
-    "a an the of to in on at by for with from into onto and or but it its is are was were be been as "
-    "that this these those their them they he she his her my your our we i you me us if so then"
-    .split()
+    """a an the and or but of to in on at by for with from into onto up out off over about as it its it's this that
+    these those there their they them i me my we our us you your he she his her is are was were be been being am do
+    does did have has had will would can could should shall may might must not no so if then than when what who how
+    why where which just""".replace("'", "").split()
 )
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -95,13 +98,8 @@ def term_stems(term: str) -> tuple[tuple[str, ...], int]:
     """What a term needs: its stems in order (stopwords left out of a term of several words) and
     the window they must fall in. Empty when the term can never count (only generic words)."""
     words = _words(term)
-    if not words:
-        return (), 0
-    if len(words) == 1:
-        stem = _stem(words[0])
-        return ((), 0) if stem in GENERIC_STEMS else ((stem,), 1)
-    needed = tuple(_stem(w) for w in words if w not in STOPWORDS) or tuple(_stem(w) for w in words)
-    if all(s in GENERIC_STEMS for s in needed):
+    needed = tuple(_stem(w) for w in words if w not in STOPWORDS)
+    if all(s in GENERIC_STEMS for s in needed):  # also when nothing is left
         return (), 0
     return needed, len(words) + TERM_SLACK
 
