@@ -9,7 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.banks import MAPPING_FILE, Banks, BanksInvalid, CriterionKey, describe_banks, load_banks
+from bot.domain.bank_lints import READING_GRADE_MAX, READING_MIN_WORDS, habitual, hypothetical, reading_grade, yes_no
+from bot.domain.banks import (
+    GENERIC_WORDS,
+    MAPPING_FILE,
+    Banks,
+    BanksInvalid,
+    CriterionKey,
+    LookFor,
+    Probe,
+    asked_items,
+    describe_banks,
+    generic_only,
+    load_banks,
+)
 from bot.settings import PROJECT_ROOT
 from tests.botprocess import nvqbot
 
@@ -293,8 +306,8 @@ def test_a_bank_version_is_the_files_sha256_and_changes_with_one_byte(tmp_path, 
 
     copy = tmp_path / "banks"
     shutil.copytree(BANKS, copy)
-    # One byte: a full stop added to a question (the YAML still loads).
-    changed = data.replace(b"sort out their problem?", b"sort out their problem?.", 1)
+    # One byte: a space at the end of the first line (the YAML still loads, and reads the same).
+    changed = data.replace(b"\n", b" \n", 1)
     assert len(changed) == len(data) + 1
     (copy / "cg-310.yaml").write_bytes(changed)
     (copy / MAPPING_FILE).write_bytes((BANKS / MAPPING_FILE).read_bytes() + b"\n")
@@ -335,14 +348,15 @@ question_sets:
   - id: knowledge
     title: Knowledge
     questions:
-      - {id: q1, criteria: ["K1"], text: "Question one?"}
-      - {id: q2, criteria: ["K1"], text: "Question two?"}
+      - {id: q1, short: Question one, criteria: ["K1"], text: "Question one?", look_fors: [{id: one, text: names one thing, evidence: [ledger, rota]}]}
+      - {id: q2, short: Question two, criteria: ["K1"], text: "Question two?", look_fors: [{id: one, text: names another thing, evidence: [ledger, rota]}]}
 pd_cases:
   - id: case
     case_type: A case
     parts:
-      - {id: p1, prompt: "What happened?", criteria: ["P1"]}
+      - {id: p1, short: What happened, look_fors: [{id: one, text: says what happened, evidence: [yesterday, "last week"]}], prompt: "What happened?", criteria: ["P1"]}
 """
+Q2_LINE = next(line for line in MINIMAL.splitlines(keepends=True) if "{id: q2," in line)
 
 
 def problems(tmp_path: Path, files: dict[str, str]) -> list[str]:
@@ -366,7 +380,7 @@ def test_a_minimal_bank_loads(tmp_path):
         (('criteria: ["K1"], text: "Question two?"', 'criteria: ["K9"], text: "Question two?"'), 18,
          "question 'q2' names unknown criterion 'K9'"),
         (("{id: q2,", "{id: q1,"), 18, "duplicate question id 'q1'"),
-        (('      - {id: q2, criteria: ["K1"], text: "Question two?"}\n', ""), 11,
+        ((Q2_LINE, ""), 11,
          "knowledge criterion 'K1' has 1 question(s); it needs at least 2"),
         (("kind: performance", "kind: skill"), 12, "criteria.1.kind: Input should be 'performance', 'knowledge' or 'range'"),
         (("  title: A small unit\n", ""), 1, "unit.title: Field required"),
@@ -429,6 +443,8 @@ def expected_errors(file: Path) -> list[tuple[int, str]]:
 BAD_FIXTURES = sorted(p.name for p in FIXTURES.glob("unit-*.yaml")) + sorted(
     p.name for p in FIXTURES.glob("mapping-*") if p.is_dir()
 )
+# Folders of files that are wrong only together (set-*): every file may mark errors.
+BAD_SETS = sorted(p.name for p in FIXTURES.glob("set-*") if p.is_dir())
 
 
 @pytest.mark.parametrize("name", BAD_FIXTURES)
@@ -446,6 +462,20 @@ def test_bad_fixture_files_fail_on_the_lines_they_mark(name):
         assert (found_line, fragment in message) == (line, True), (found_line, message, line, fragment)
 
 
+@pytest.mark.parametrize("name", BAD_SETS)
+def test_bad_fixture_sets_fail_on_the_lines_each_file_marks(name):
+    folder = FIXTURES / name
+    marked = [(file, line, fragment) for file in folder.glob("*.yaml") for line, fragment in expected_errors(file)]
+    expected = sorted(marked)
+    assert expected, f"{folder} marks no errors"
+    with pytest.raises(BanksInvalid) as raised:
+        load_banks([folder])
+    found = sorted((p.file, p.line, p.message) for p in raised.value.problems)
+    assert len(found) == len(expected), found
+    for (file, line, fragment), (found_file, found_line, message) in zip(expected, found):
+        assert (found_file, found_line, fragment in message) == (file, line, True), (found_file, found_line, message)
+
+
 def test_banks_check_prints_each_problem_and_exits_non_zero(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(MINIMAL.replace('criteria: ["K1"], text: "Question two?"', 'criteria: ["K9"], text: "Question two?"'))
@@ -460,3 +490,94 @@ def test_a_centre_adds_a_unit_by_dropping_a_file_in_the_banks_folder(tmp_path):
     result = nvqbot("sqlite://", "banks", "list", "--json", env={"NVQBOT_BANKS_DIR": str(tmp_path / "banks")})
     assert result.returncode == 0, result.stderr
     assert "mini" in [unit["code"] for unit in json.loads(result.stdout)]
+
+
+# The new question schema (issue 10) and the questioning lints.
+
+
+def test_a_case_part_is_asked_as_a_question_with_its_short_name_look_fors_and_probes():
+    banks = load_banks([FIXTURES / "units", FIXTURES / "good"])
+    case = banks.unit("upper").pd_case("case")
+    part, asked = case.parts[0], banks.unit("upper").question_set("pd:case").questions[0]
+    assert (asked.id, asked.short, asked.text, asked.criteria) == (part.id, part.short, part.prompt, part.criteria)
+    assert asked.look_fors == part.look_fors and asked.probes == part.probes
+    look_for = asked.look_fors[0]
+    assert isinstance(look_for, LookFor) and look_for.id == "one" and look_for.evidence == ["yesterday", "last week"]
+    probe = banks.unit("upper").question_set("knowledge").questions[0].probes
+    assert probe == [] and Probe(text="Where?", aims=["one"]).aims == ["one"]
+
+
+def test_generic_words_never_make_an_evidence_term():
+    assert {"customer", "policy", "happy", "make", "sure", "always", "way"} <= GENERIC_WORDS
+    assert isinstance(GENERIC_WORDS, frozenset)
+    # After stemming: plurals and possessives of generic words are generic too; stop words do not count.
+    for term in ("customers", "Customer's", "make sure", "the customer", "organisations", "it is", "helped", ""):
+        assert generic_only(term), term
+    for term in ("log", "logged", "customer record", "put on the system", "CRM", "team leader", "refund"):
+        assert not generic_only(term), term
+
+
+@pytest.mark.parametrize(
+    "text, closed",
+    [
+        ("Is that written down anywhere, such as a complaints policy or a system you log it on?", True),
+        ("Can you give me an example from the last month?", True),
+        ("Did you fix it, or not?", True),
+        ("And did you tell them?", True),
+        ("Don\u2019t you check it?", True),
+        ("You said you logged it. Could you show me where?", True),
+        ("Was that yours to decide, or did you need someone's agreement?", False),
+        ("What is an example from the last month?", False),
+        ("Tell me about a time that happened.", False),
+        ("Who looks through those records, and how often?", False),
+        ("Isolated cases: how do you spot them?", False),
+    ],
+)
+def test_a_probe_is_yes_no_when_its_question_opens_with_an_auxiliary(text, closed):
+    assert yes_no(text) is closed
+
+
+@pytest.mark.parametrize(
+    "text, hypothetical_, habitual_",
+    [
+        ("What would you have done if they still weren't happy?", True, False),
+        ("What would happen if the system went down?", True, False),
+        ("If a customer shouted, what would you say?", True, False),
+        ("Imagine the customer had been angrier.", True, False),
+        ("Suppose the manager said no.", True, False),
+        ("How did you agree with the customer what would happen next?", False, False),
+        ("How do you usually share feedback?", False, True),
+        ("What do you normally say?", False, True),
+        ("How do you share what customers tell you with colleagues?", False, True),
+        ("What do you do when a customer shouts?", False, True),
+        ("Which of these do you tend to use?", False, True),
+        ("What do you think went wrong?", False, False),
+        ("What did you do when the customer shouted?", False, False),
+        ("Tell me about a problem you solved by following the usual procedure.", False, False),
+    ],
+)
+def test_hypothetical_and_habitual_wording(text, hypothetical_, habitual_):
+    assert (hypothetical(text), habitual(text)) == (hypothetical_, habitual_)
+
+
+def test_reading_age_is_graded_on_texts_of_eight_words_or_more():
+    assert (READING_GRADE_MAX, READING_MIN_WORDS) == (8.0, 8)
+    assert reading_grade("Describe organisational accountability considerations?") is None  # four words: not graded
+    assert reading_grade("Where does a problem get written down when it comes in?") <= READING_GRADE_MAX
+    assert reading_grade("Which organisational procedures determine the categorisation of recurring difficulties?") > 8
+
+
+def test_the_lints_report_nothing_on_the_good_fixtures():
+    banks = load_banks([FIXTURES / "units", FIXTURES / "good"])
+    assert sorted(banks.units) == ["lower", "upper"]
+
+
+def test_the_shipped_banks_pass_every_questioning_lint(shipped):
+    # load_banks runs the lints, so loading is the check; here also what they ask of every question and part.
+    for code, bank in shipped.units.items():
+        for _, owner, item in asked_items(bank):
+            assert 1 <= len(item.short) <= 40 and item.look_fors, (code, owner)
+            ids = {look_for.id for look_for in item.look_fors}
+            for probe in item.probes:
+                assert set(probe.aims) <= ids and not yes_no(probe.text), (code, owner, probe.text)
+                assert probe.text.count("?") <= 1, (code, owner, probe.text)

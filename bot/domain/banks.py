@@ -90,14 +90,42 @@ class CriterionSpec(_Strict):
     part_of: str | None = None
 
 
+# Words that never count as evidence for a look-for, because almost every answer says them. An evidence term made
+# only of these (after stemming; stop words aside) is refused by the loader.
+GENERIC_WORDS = frozenset(
+    """customer customers client clients policy policies always make sure happy help problem problems issue issues
+    service services company organisation organization business good best deal sort work staff people thing things
+    try ensure need way""".split()
+)
+SHORT_MAX = 40  # characters in a question's `short` name, the candidate's /review list
+
+
+class LookFor(_Strict):
+    """What a sufficient answer shows, for the assessor, and the words that evidence it, for the probe ladder."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")  # unique within its question
+    text: str  # shown to the assessor
+    # What a candidate might say that evidences it: key terms and everyday synonyms, matched on word stems
+    # ("logged" matches "log"); a term of several words matches when its words appear close together in order.
+    evidence: list[str] = Field(min_length=2)
+
+
+class Probe(_Strict):
+    """A follow-up for a thin answer, aimed at the look-for(s) it is after."""
+
+    text: str
+    aims: list[str] = Field(min_length=1)  # ids of look-fors of the same question
+
+
 class Question(_Strict):
     """A knowledge question, or one part of a professional discussion case."""
 
     id: str
+    short: str = Field(min_length=1)  # 2-6 words naming it for the candidate's /review list (at most SHORT_MAX)
     criteria: list[str]
     text: str
-    probes: list[str] = []
-    look_fors: list[str] = []
+    probes: list[Probe] = []
+    look_fors: list[LookFor] = Field(min_length=1)
 
 
 class QuestionSet(_Strict):
@@ -115,10 +143,13 @@ class QuestionSet(_Strict):
 
 
 class PdPart(_Strict):
+    """One step of a case walk-through: the same as a Question, but its words are under `prompt`."""
+
     id: str
+    short: str = Field(min_length=1)
     prompt: str
-    probes: list[str] = []
-    look_fors: list[str] = []
+    probes: list[Probe] = []
+    look_fors: list[LookFor] = Field(min_length=1)
     criteria: list[str] = []
 
 
@@ -140,7 +171,9 @@ class PdCase(_Strict):
             title=self.case_type,
             kind="pd",
             questions=[
-                Question(id=p.id, criteria=p.criteria, text=p.prompt, probes=p.probes, look_fors=p.look_fors)
+                Question(
+                    id=p.id, short=p.short, criteria=p.criteria, text=p.prompt, probes=p.probes, look_fors=p.look_fors
+                )
                 for p in self.parts
             ],
         )
@@ -398,7 +431,13 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_banks(paths: Iterable[Path]) -> Banks:
-    """Read and check every bank file; raises BanksInvalid listing every problem with its file and line."""
+    """Read and check every bank file; raises BanksInvalid listing every problem with its file and line.
+
+    Besides the schema, every load runs the questioning lints of `bank_lints` (yes/no probes, questions asked
+    twice over, hypotheticals on performance, knowledge questions on performance, look-fors copied between units,
+    reading age), so `nvqbot banks check` and the bot refuse the same files."""
+    from bot.domain.bank_lints import lint_copied_look_fors, lint_unit
+
     problems: list[BankProblem] = []
     units: dict[str, tuple[UnitBank, Path, "_Lines"]] = {}
     versions: dict[str, BankVersion] = {}
@@ -417,6 +456,7 @@ def load_banks(paths: Iterable[Path]) -> Banks:
         if bank is None:
             continue
         problems.extend(_check_unit(bank, file, lines))
+        problems.extend(lint_unit(bank, lines.problem))
         if bank.unit.code in units:
             other = units[bank.unit.code][1]
             problems.append(lines.problem(("unit", "code"), f"unit code {bank.unit.code!r} is already used by {other}"))
@@ -427,6 +467,9 @@ def load_banks(paths: Iterable[Path]) -> Banks:
     group_ids: dict[str, Path] = {}
     for mapping, file, lines, _ in mappings:
         problems.extend(_check_mapping(mapping, {code: u[0] for code, u in units.items()}, lines, placed, group_ids))
+    credits = [credit for mapping, _, _, _ in mappings for group in mapping.groups for credit in group_credits(group)]
+    located = {code: (bank, lines.problem) for code, (bank, _, lines) in units.items()}
+    problems.extend(lint_copied_look_fors(located, credits))
     if problems:
         raise BanksInvalid(problems)
     if mappings:
@@ -512,6 +555,13 @@ _RENAMED = {
 }
 
 
+# A look-for or probe still written as a plain string (the schema before issue 10): what to write instead.
+_OLD_SHAPES = {
+    "look_fors": " (a look-for is now {id: ..., text: ..., evidence: [terms a candidate would say]})",
+    "probes": " (a probe is now {text: ..., aims: [ids of the look-fors it is after]})",
+}
+
+
 def _validate(model: type[BaseModel], data: Any, file: Path, lines: _Lines, problems: list[BankProblem]):
     if not isinstance(data, dict):
         problems.append(BankProblem(file, 1, "expected a mapping at the top of the file"))
@@ -530,6 +580,8 @@ def _validate(model: type[BaseModel], data: Any, file: Path, lines: _Lines, prob
                 continue  # the old field's message says what to write
             where = ".".join(str(part) for part in loc)
             message = _RENAMED[loc][1] if loc in renamed else f"{where}: {item['msg']}"
+            if item["type"] == "model_type" and isinstance(item.get("input"), str) and len(loc) >= 2:
+                message += _OLD_SHAPES.get(loc[-2], "")
             problems.append(lines.problem(loc, message))
         return None
 
@@ -640,7 +692,70 @@ def _check_unit(bank: UnitBank, file: Path, lines: _Lines) -> list[BankProblem]:
                     f" it needs at least {MIN_QUESTIONS_PER_KNOWLEDGE_CRITERION}",
                 )
             )
+    for path, owner, question in asked_items(bank):
+        problems.extend(_check_question(question, path, owner, lines))
     problems.extend(_check_methods(bank.evidence_methods, lines))
+    return problems
+
+
+def asked_items(bank: UnitBank) -> Iterable[tuple[tuple, str, "Question | PdPart"]]:
+    """Every knowledge question and PD part of a unit: its path in the file, how messages name it, and itself."""
+    for si, question_set in enumerate(bank.question_sets):
+        for qi, question in enumerate(question_set.questions):
+            yield ("question_sets", si, "questions", qi), f"question {question.id!r}", question
+    for ci, case in enumerate(bank.pd_cases):
+        for pi, part in enumerate(case.parts):
+            yield ("pd_cases", ci, "parts", pi), f"PD part {case.id}/{part.id}", part
+
+
+def generic_only(term: str) -> bool:
+    """True when an evidence term can never count: made only of GENERIC_WORDS and stop words, after stemming.
+
+    Asks the matcher itself (`probing.term_stems`), so the loader refuses exactly the terms that never match."""
+    from bot.domain.probing import term_stems
+
+    needed, _ = term_stems(term)
+    return not needed
+
+
+def _check_question(question: "Question | PdPart", path: tuple, owner: str, lines: _Lines) -> list[BankProblem]:
+    """The look-fors and probes of one question or part: ids, aims, evidence terms, and its short name."""
+    problems: list[BankProblem] = []
+    if len(question.short) > SHORT_MAX:
+        problems.append(
+            lines.problem(
+                path + ("short",),
+                f"{owner}: short is {len(question.short)} characters; at most {SHORT_MAX}"
+                " (2-6 words naming it in the candidate's /review list)",
+            )
+        )
+    ids: set[str] = set()
+    for li, look_for in enumerate(question.look_fors):
+        if look_for.id in ids:
+            at = path + ("look_fors", li, "id")
+            problems.append(lines.problem(at, f"{owner}: duplicate look-for id {look_for.id!r}"))
+        ids.add(look_for.id)
+        for ei, term in enumerate(look_for.evidence):
+            if generic_only(term):
+                words = ", ".join(term.lower().split()) or "none"
+                problems.append(
+                    lines.problem(
+                        path + ("look_fors", li, "evidence", ei),
+                        f"{owner}, look-for {look_for.id!r}: evidence term {term!r} is made only of generic or stop"
+                        f" words ({words}), which never count as evidence: write what a candidate would say that is"
+                        " specific to this look-for",
+                    )
+                )
+    for pi, probe in enumerate(question.probes):
+        for ai, aim in enumerate(probe.aims):
+            if aim not in ids:
+                known = ", ".join(dict.fromkeys(look_for.id for look_for in question.look_fors))
+                problems.append(
+                    lines.problem(
+                        path + ("probes", pi, "aims", ai),
+                        f"{owner}: probe {pi + 1} aims at {aim!r}, which is not one of its look-fors ({known})",
+                    )
+                )
     return problems
 
 
