@@ -581,3 +581,15 @@ def test_the_shipped_banks_pass_every_questioning_lint(shipped):
             for probe in item.probes:
                 assert set(probe.aims) <= ids and not yes_no(probe.text), (code, owner, probe.text)
                 assert probe.text.count("?") <= 1, (code, owner, probe.text)
+
+
+def test_banks_list_names_each_question_by_its_short_name():
+    described = {unit["code"]: unit for unit in describe_banks(load_banks([FIXTURES / "units", FIXTURES / "good"]))}
+    part = {"set": "pd:case", "id": "p1", "short": "p1 short", "criteria": ["P1"], "look_fors": ["one"], "probes": 0}
+    assert part in described["upper"]["questions"]
+    assert [q["id"] for q in described["lower"]["questions"]] == ["q1", "q2", "p1"]
+    result = nvqbot("sqlite://", "banks", "list", env={"NVQBOT_BANKS_DIR": str(FIXTURES / "units")})
+    assert result.returncode == 0, result.stderr
+    assert "    pd:case/p1: p1 short [P1] 1 look-for(s), 0 probe(s)" in result.stdout.splitlines()
+    checked = nvqbot("sqlite://", "banks", "check", str(FIXTURES / "units"))
+    assert checked.returncode == 0 and "Questioning lints passed" in checked.stdout, checked.stderr

@@ -370,7 +370,8 @@ def _model_version(file: str, model: BaseModel, source: str) -> BankVersion:
 
 def describe_banks(banks: Banks) -> list[dict[str, Any]]:
     """Per unit: its version, declarations, evidence methods, and every criterion with its kind, text, parts,
-    how many questions and PD parts evidence it, and the credits it gives and receives through the mapping."""
+    how many questions and PD parts evidence it, and the credits it gives and receives through the mapping; and
+    every question and PD part by its short name."""
 
     def credit(key: CriterionKey, c: Credit) -> dict[str, Any]:
         group = banks.group(c.group)
@@ -414,9 +415,31 @@ def describe_banks(banks: Banks) -> list[dict[str, Any]]:
                     for c in bank.criteria
                 ],
                 "pd_cases": [{"id": case.id, "case_type": case.case_type, "covers": case.covers} for case in bank.pd_cases],
+                # Every knowledge question and PD part by its short name, with what it is tagged to and how many
+                # look-fors and probes it has.
+                "questions": [
+                    {
+                        "set": set_id,
+                        "id": item.id,
+                        "short": item.short,
+                        "criteria": item.criteria,
+                        "look_fors": [look_for.id for look_for in item.look_fors],
+                        "probes": len(item.probes),
+                    }
+                    for set_id, item in _asked_by_set(bank)
+                ],
             }
         )
     return described
+
+
+def _asked_by_set(bank: UnitBank) -> Iterable[tuple[str, "Question | PdPart"]]:
+    for question_set in bank.question_sets:
+        for question in question_set.questions:
+            yield question_set.id, question
+    for case in bank.pd_cases:
+        for part in case.parts:
+            yield case.set_id, part
 
 
 # Loading and checking
