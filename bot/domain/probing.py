@@ -35,14 +35,7 @@ from typing import Any, Protocol
 
 import snowballstemmer
 
-try:
-    from bot.domain.banks import GENERIC_WORDS
-except ImportError:  # until banks.py has the schema of issue 10; the same words
-    GENERIC_WORDS = frozenset(
-        "customer customers client clients policy policies always make sure happy help problem problems issue "
-        "issues service services company organisation organization business good best deal sort work staff "
-        "people thing things try ensure need way".split()
-    )
+from bot.domain.banks import GENERIC_WORDS
 
 MAX_PROBES = 3
 # A sufficient answer has at least this many words, whatever it covers (see the module's doc).
@@ -51,8 +44,8 @@ SUFFICIENT_MIN_WORDS = 10
 TERM_SLACK = 3
 
 # Words a term does not need: left out of a term of several words ("put it on the system" needs "put" and
-# "system"), and a term of these alone never counts. The same list as the loader's (banks.generic_only),
-# which refuses a term made only of these and generic words.
+# "system"), and a term of these (and generic words) alone never counts; the loader refuses such a term
+# (banks.generic_only asks term_stems).
 STOPWORDS = frozenset(
     """a an the and or but of to in on at by for with from into onto up out off over about as it its it's this that
     these those there their they them i me my we our us you your he she his her is are was were be been being am do
