@@ -384,7 +384,7 @@ def test_a_minimal_bank_loads(tmp_path):
          "knowledge criterion 'K1' has 1 question(s); it needs at least 2"),
         (("kind: performance", "kind: skill"), 12, "criteria.1.kind: Input should be 'performance', 'knowledge' or 'range'"),
         (("  title: A small unit\n", ""), 1, "unit.title: Field required"),
-        (('criteria: ["P1"]}', 'criteria: ["P1"]\n'), 25, "bad YAML: expected ',' or '}'"),
+        (('criteria: ["P1"]}', 'criteria: ["P1"]\n'), 25, "expected ',' or '}'"),
         (("  level: 2\n", "  level: 2\n  level: 3\n"), 5, "duplicate key 'level'"),
         (('prompt: "What happened?", criteria: ["P1"]', 'prompt: "What happened?", criteria: ["X"]'), 23,
          "PD part case/p1 names unknown criterion 'X'"),
