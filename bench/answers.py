@@ -60,7 +60,7 @@ TOKEN = "123456:BENCH"
 ASSESSOR_ID = 11
 FIRST_USER_ID = 100_000
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PROBE_MARK = "Could you tell me a bit more"
+PROBE_MARK = "Reply in as many messages as you like, then tap <b>Done</b>"  # in every probe (probe.html)
 # Long enough, and naming enough of the questions' look-fors, that the bot does not ask a follow-up.
 ANSWER = (
     "I follow the complaints procedure: I listen to the customer, record the complaint on the system "

@@ -8,7 +8,7 @@ from markupsafe import escape
 from bot.devtools.emulator import EmulatorThread
 from tests.botprocess import nvqbot
 
-PROBE_MARK = "Could you tell me a bit more?"
+PROBE_MARK = "Reply in as many messages as you like, then tap <b>Done</b>"
 
 
 def wait_until(condition, timeout: float = 15.0, what: str = "condition"):
@@ -64,9 +64,10 @@ class Phone:
         for text in messages:
             self.send(text)
         reply = self.press("done")
-        if PROBE_MARK in reply["text"]:
+        while PROBE_MARK in reply["text"]:  # a probe: reply to the first with `follow_up`, leave any others
             if follow_up:
                 self.send(follow_up)
+                follow_up = None
             reply = self.press("done")
         return reply
 

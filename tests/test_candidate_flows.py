@@ -4,12 +4,15 @@ import hashlib
 import json
 
 import pytest
+import yaml
 from sqlmodel import select
 
+from bot.domain import probing
+from bot.settings import PROJECT_ROOT
 from bot.storage.db import transaction
 from bot.storage.models import Attachment
 from tests.botprocess import nvqbot
-from tests.phone import Phone, add_assessor, html, invite, wait_until
+from tests.phone import PROBE_MARK, Phone, add_assessor, html, invite, wait_until
 
 pytestmark = pytest.mark.slow
 SAM = 501
@@ -74,15 +77,34 @@ def test_a_three_message_answer_is_one_answer(sam, database_url):
     assert first["answer"].startswith("When a customer complains I listen and apologise, then I record it")
 
 
-def test_a_thin_answer_gets_a_probe_and_the_follow_up_is_kept(sam, database_url, banks):
-    probe = banks.unit("cg-310").knowledge_sets[0].questions[0].probes[0]
+def test_thin_replies_climb_the_probe_ladder_and_the_pending_probe_comes_back(sam, database_url, banks):
+    first = banks.unit("cg-310").knowledge_sets[0].questions[0]
+    assert len(first.probes) >= 2
     sam.send("I sort it.")
     probed = sam.press("done")["text"]
-    assert "Could you tell me a bit more?" in probed and html(probe) in probed
-    sam.send("I log it on the CRM.")
+    one = next(p for p in first.probes if html(p.text) in probed)
+    assert set(one.aims) - probing.covered(first, "I sort it.")  # aimed at a look-for the answer misses
+    sam.send("Not sure.")  # a second thin reply
+    again = sam.press("done")["text"]
+    two = next(p for p in first.probes if html(p.text) in again)
+    assert two != one and "One more thing" in again
+    assert html(two.text) in sam.send("/continue")["text"]  # the pending probe is shown again
+    sam.send("We log it on the CRM and my supervisor reads it every week.")
+    while "Question 2 of" not in (reply := sam.press("done"))["text"]:
+        assert PROBE_MARK in reply["text"]
+    answer = answers(database_url)[0]
+    assert [p["text"] for p in answer["probes"]][:2] == [one.text, two.text]
+    assert answer["answer"] == "I sort it." and answer["probes"][0]["reply"] == "Not sure."
+
+
+def test_a_full_answer_in_other_words_gets_no_probe_and_skip_says_skipped(sam, banks):
+    first = banks.unit("cg-310").knowledge_sets[0].questions[0]
+    labelled = yaml.safe_load((PROJECT_ROOT / "tests" / "data" / "probing" / "answers.yaml").read_text(encoding="utf-8"))
+    full = next(a["text"] for a in labelled["answers"] if a["question"] == first.id and a["label"] == "full"
+                and probing.sufficient(first, a["text"]))
+    sam.send(full)
     assert "Question 2 of" in sam.press("done")["text"]
-    first = answers(database_url)[0]
-    assert first["probe"] == probe and first["answer"] == "I sort it." and first["follow_up"] == "I log it on the CRM."
+    assert "Skipped for now" in sam.press("skip")["text"]
 
 
 def test_a_voice_note_is_kept_with_its_sha256(sam, emulator, engine, database_url):
@@ -127,6 +149,7 @@ def test_a_pd_case_is_recorded_against_its_criteria(sam, database_url, banks):
     menu = sam.send("/pd")
     cases = banks.unit("cg-310").pd_cases
     assert [row[0]["text"] for row in menu["reply_markup"]["inline_keyboard"]] == [c.case_type for c in cases]
+    assert not any(html(c.case_type) in menu["text"] for c in cases)  # offered once: as buttons, not in the text too
     case = cases[2]
     started = sam.press(f"pd:{menu['reply_markup']['inline_keyboard'][2][0]['callback_data'].split(':', 1)[1]}", on=menu)
     assert html(case.case_type) in started["text"] and html(case.parts[0].prompt) in started["text"]
@@ -139,6 +162,9 @@ def test_a_pd_case_is_recorded_against_its_criteria(sam, database_url, banks):
     assert [{c["ref"] for c in a["criteria"]} for a in pd_answers] == [set(p.criteria) for p in case.parts]
     units = sam.send("/units")["text"]
     assert html(case.case_type) not in units and html(cases[0].case_type) in units
+    menu = sam.send("/pd")
+    assert f"✅ {html(case.case_type)}" in menu["text"]  # described: named once, with no button
+    assert case.case_type not in [row[0]["text"] for row in menu["reply_markup"]["inline_keyboard"]]
 
 
 def test_review_reanswer_declaration_and_submission_then_nothing_changes(sam, emulator, database_url, banks):
@@ -147,24 +173,26 @@ def test_review_reanswer_declaration_and_submission_then_nothing_changes(sam, em
     sam.press("done")
     sam.answer("Second answer: " + FULL_ANSWER)
     review = sam.send("/review")
-    assert "1. Q1.v1 (310.4.1)" in review["text"] and "2. Q2.v1 (310.4.2)" in review["text"]
-    assert "Question 1 of" in sam.press(_data(review, "✏️ 1"), on=review)["text"]
+    shorts = [q.short for q in banks.unit("cg-310").knowledge_sets[0].questions[:2]]
+    assert f"<b>Q1</b> {html(shorts[0])} (310.4.1)" in review["text"]
+    assert f"<b>Q2</b> {html(shorts[1])} (310.4.2)" in review["text"]
+    assert "Question 1 of" in sam.press(_data(review, "✏️ Q1"), on=review)["text"]
     sam.answer("A better first answer: " + FULL_ANSWER)
     review = sam.send("/review")
-    assert "(version 2)" in review["text"]
+    assert ", version 2" in review["text"]
     declaration = sam.press(_data(review, "📨 Submit for assessment"), on=review)
     assert html(banks.unit("cg-310").unit.declarations.candidate.text) in declaration["text"]
     assert "still unanswered" in declaration["text"]
     assert "haven't saved that message as an answer" in sam.send("hang on, one more thing")["text"]
     back = sam.press(_data(declaration, "↩️ Not yet, go back"), on=declaration)
-    assert "1. Q1.v2 (310.4.1)" in back["text"]
+    assert f"<b>Q1</b> {html(shorts[0])} (310.4.1), version 2" in back["text"]
     declaration = sam.press(_data(back, "📨 Submit for assessment"), on=back)
     submitted = sam.press(_data(declaration, "✍️ I confirm"), on=declaration)
     assert "Submitted: 2 answers" in submitted["text"] and "still to answer" in submitted["text"]
 
     locked = sam.send("/review")
     assert "🔒" in locked["text"] and (locked.get("reply_markup") is None or not locked["reply_markup"]["inline_keyboard"])
-    assert "can't be changed" in sam.press(_data(review, "✏️ 1"), on=review)["text"]
+    assert "can't be changed" in sam.press(_data(review, "✏️ Q1"), on=review)["text"]
     before = len(sam.received)
     emulator.edit_message(SAM, first["message"]["message_id"], "changed after submission")
     assert "hasn't changed" in sam.next_reply(before)["text"] or "already been submitted" in sam.received[-1]["text"]

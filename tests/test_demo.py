@@ -1,6 +1,7 @@
 """`make demo` as a newcomer meets it: the first question shows, typed answers are taken, the command line
 reads what was saved, and the demo deletes no file it did not make."""
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -54,6 +55,32 @@ def test_after_the_demo_the_command_line_it_prints_reads_its_records(tmp_path):
     exported = subprocess.run(commands[1], shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert exported.returncode == 0, exported.stderr
     assert "We log every complaint on the CRM system" in exported.stdout
+
+
+def test_a_newcomer_sends_a_voice_note_a_photo_and_an_edit_and_sees_them_kept(tmp_path):
+    picture = tmp_path / "till-receipt.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0 a small picture \xff\xd9")
+    typed = (
+        "We log every complaint on the CRM system.\n"
+        ":edit We log every complaint on Zendesk and my supervisor reads the log every Friday.\n"
+        ":voice 12\n"
+        f":photo {picture}\n"
+        ":1\n:quit\n"
+    )
+    database = tmp_path / "demo.db"
+    result = demo(database, typed)
+    assert result.returncode == 0, result.stderr
+    assert "kept your change as version 2" in result.stdout
+    assert "(2 messages so far)" in result.stdout and "(3 messages so far)" in result.stdout
+    export = re.findall(r"^  (NVQBOT_DATABASE_URL=\S+ .+)$", result.stdout, re.MULTILINE)[1]
+    exported = subprocess.run(export, shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    answers = json.loads(exported.stdout)["evidence"]["answers"]
+    latest = answers[-1]
+    assert latest["answer"].startswith("We log every complaint on Zendesk")
+    kinds = [(p["attachment"] or {}).get("kind") for p in latest["parts"]]
+    assert kinds == [None, "voice", "photo"] and latest["parts"][1]["attachment"]["duration"] == 12
+    assert answers[0]["answer"] == "We log every complaint on the CRM system."  # the version before the edit is kept
 
 
 def test_the_demo_remakes_only_its_own_database_and_leaves_files_beside_it_alone(tmp_path):

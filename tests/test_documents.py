@@ -62,8 +62,8 @@ class Player:
         return message_id
 
     def done(self):
-        if isinstance(self.do("finish"), ProbeAsked):
-            self.do("finish")
+        while isinstance(self.do("finish"), ProbeAsked):
+            pass
 
 
 def enrol(engine, banks, unit):
@@ -91,7 +91,7 @@ def build_cg310(engine, banks) -> Story:
     sam.say(HOSTILE)  # 310.4.1: thin, so probed
     assert isinstance(sam.do("finish"), ProbeAsked)
     sam.say("We log it on the CRM and my team leader checks the log every Friday.")
-    sam.do("finish")
+    sam.done()
     sam.say(FULL)  # 310.4.2, with a voice note
     sam.say(attachment=IncomingAttachment("voice", "file-1", "uniq-1", 85_000, 42, "audio/ogg"))
     sam.done()
@@ -204,7 +204,7 @@ def test_the_transcript_shows_every_version_follow_up_attachment_judgment_and_si
     assert (first["method"], first["question_id"], first["status"]) == ("Q", "k-310-4-1-a", "complete")
     assert first["question"] == banks.unit("cg-310").knowledge_sets[0].questions[0].text
     assert first["bank"]["sha256"] == banks.version("cg-310").sha256
-    assert first["probe"] and first["follow_up"].startswith("We log it on the CRM")
+    assert first["probes"][0]["text"] and first["probes"][0]["reply"].startswith("We log it on the CRM")
     assert [c["ref"] for c in first["criteria"]] == ["310.4.1"]
     assert {(c["unit"], c["ref"]) for c in first["credits"]} == {
         (c.target.unit, c.target.ref) for c in banks.credits_from("cg-310", "310.4.1")}
@@ -224,7 +224,7 @@ def test_the_transcript_shows_every_version_follow_up_attachment_judgment_and_si
 
     html = documents.render_html("transcript", r)
     for shown in (
-        "Q3.v1", "Q3.v2", "superseded by a later version", "draft, not finished", first["probe"], "every Friday",
+        "Q3.v1", "Q3.v2", "superseded by a later version", "draft, not finished", first["probes"][0]["text"], "every Friday",
         "voice · 0:42 · 83 KB · audio/ogg", VOICE_SHA, "voice · 1:05 · 2 KB", FEEDBACK_SHA,
         "Clear &amp; complete.", "not yet",
         "Which customer came back?", "Mrs B — twice",

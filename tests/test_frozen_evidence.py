@@ -42,7 +42,7 @@ def edited_bank_folder(tmp_path, banks: Banks) -> tuple[Banks, str, str]:
     file = folder / "cg-310.yaml"
     data = yaml.safe_load(file.read_text(encoding="utf-8"))
     question = data["question_sets"][0]["questions"][0]
-    question["text"] = "Reworded: " + question["text"]
+    question["text"] = "What do you do first when a customer tells you about a problem?"
     criterion = next(c for c in data["criteria"] if c["ref"] == "310.4.1")
     criterion["text"] = "describe, in new words, " + criterion["text"]
     file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -1,5 +1,6 @@
 """Migrations carry existing evidence forward, on SQLite and PostgreSQL."""
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -39,4 +40,41 @@ def test_answers_of_the_first_schema_become_one_part_answers_and_back(database_u
             ("We log it on the CRM.", 77)
         ]
     upgrade(engine)
+    engine.dispose()
+
+
+def test_the_one_probe_of_an_earlier_answer_becomes_the_first_rung_of_its_ladder_and_back(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0006")
+    now = {"t": datetime(2026, 7, 1, 23, 30, tzinfo=UTC)}
+    with engine.begin() as connection:
+        for statement in [
+            "INSERT INTO assessor (telegram_user_id, name, created_at, role) VALUES (1, 'Ann', :t, 'assessor')",
+            "INSERT INTO candidate (telegram_user_id, chat_id, name, created_at, reminders_paused)"
+            " VALUES (2, 2, 'Sam', :t, false)",
+            "INSERT INTO unit (code, title, level, awarding_body, source) VALUES ('u', 'Unit', 3, 'Body', 's.txt')",
+            "INSERT INTO enrolment (candidate_id, unit_code, assessor_id, deadline, status, created_at)"
+            " VALUES (1, 'u', 1, '2030-01-01', 'active', :t)",
+            "INSERT INTO questionrun (enrolment_id, question_set, status, started_at, updated_at)"
+            " VALUES (1, 'knowledge', 'in_progress', :t, :t)",
+            "INSERT INTO answer (run_id, question_id, version, status, probe, probed_at, started_at)"
+            " VALUES (1, 'q1', 1, 'complete', 'Who reads the log?', :t, :t)",
+            "INSERT INTO answer (run_id, question_id, version, status, started_at) VALUES (1, 'q2', 1, 'open', :t)",
+            "INSERT INTO answerpart (answer_id, seq, text, in_follow_up, chat_id, message_id, sent_at, recorded_at)"
+            " VALUES (1, 1, 'I log it.', false, 2, 5, :t, :t), (1, 2, 'My manager.', true, 2, 6, :t, :t)",
+        ]:
+            connection.execute(text(statement), now)
+
+    upgrade(engine)
+    with engine.begin() as connection:
+        probes = dict(connection.execute(text("SELECT question_id, probes FROM answer ORDER BY id")).all())
+        numbers = [row[0] for row in connection.execute(text("SELECT probe_number FROM answerpart ORDER BY seq"))]
+    as_list = {key: json.loads(value) if isinstance(value, str) else value for key, value in probes.items()}
+    assert as_list == {"q1": [{"text": "Who reads the log?", "aims": [], "asked_at": "2026-07-01T23:30:00+00:00"}], "q2": []}
+    assert numbers == [None, 1]
+
+    downgrade(engine, "0006")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT probe FROM answer WHERE question_id = 'q1'")).scalar() == "Who reads the log?"
+        assert [r[0] for r in connection.execute(text("SELECT in_follow_up FROM answerpart ORDER BY seq"))] == [False, True]
     engine.dispose()

@@ -90,7 +90,8 @@ class Player:
             self.message_id += 1
             follow_up = "My team leader reads the log every Friday and rings the customer back."
             self.do(Sittings, "take_message", IncomingMessage(follow_up, LLYR.chat_id, self.message_id, self.message_id, CLOCK))
-            self.do(Sittings, "finish")
+            while isinstance(self.do(Sittings, "finish"), ProbeAsked):
+                pass
 
 
 @pytest.fixture

@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import html
 import re
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 import aiohttp
 
-HINT = "Type your answers; :1 presses button 1; :quit leaves"
+HINT = (
+    "Type your answers; :1 presses button 1; :voice 12 sends a 12-second voice note; :photo PATH sends a picture;"
+    " :edit TEXT changes your last message; :quit leaves"
+)
 POLL_INTERVAL_S = 0.3
 _TAG_RE = re.compile(r"<[^>]+>")
 _PRESS_RE = re.compile(r":(\d+)")
+_VOICE_RE = re.compile(r":voice\s+(\d+)")
+_PHOTO_RE = re.compile(r":photo\s+(.+)")
+_EDIT_RE = re.compile(r":edit\s+(.+)")
 
 
 def html_to_text(text: str) -> str:
@@ -40,18 +48,41 @@ class _Chat:
         self.buttons: list[tuple[int, str | None]] = []  # (message_id, callback_data) of last keyboard
         self.last_input = 0.0  # loop times, for settle()
         self.last_output = 0.0
+        self.last_message_id: int | None = None  # the user's last text message, for :edit
 
     def say(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)
 
-    async def _post(self, path: str, body: dict) -> None:
+    async def _post(self, path: str, body: dict) -> dict | None:
         self.last_input = asyncio.get_running_loop().time()
         async with self.session.post(f"{self.control_url}/{path}", json=body) as response:
+            answer = await response.json()
             if response.status != 200:
-                self.say(f"(emulator refused: {(await response.json()).get('error')})")
+                self.say(f"(emulator refused: {answer.get('error')})")
+                return None
+            return answer
 
     async def send_text(self, text: str) -> None:
-        await self._post("message", {"user_id": self.user_id, "text": text, "first_name": self.first_name})
+        update = await self._post("message", {"user_id": self.user_id, "text": text, "first_name": self.first_name})
+        if update:
+            self.last_message_id = update["message"]["message_id"]
+
+    async def send_voice(self, seconds: int) -> None:
+        await self._post("voice", {"user_id": self.user_id, "seconds": seconds})
+
+    async def send_photo(self, path: str) -> None:
+        try:
+            content = Path(path).expanduser().read_bytes()
+        except OSError as error:
+            self.say(f"(cannot read {path}: {error.strerror})")
+            return
+        await self._post("photo", {"user_id": self.user_id, "content": base64.b64encode(content).decode()})
+
+    async def edit_last(self, text: str) -> None:
+        if self.last_message_id is None:
+            self.say("(you have sent no message to edit yet)")
+            return
+        await self._post("edit", {"user_id": self.user_id, "message_id": self.last_message_id, "text": text})
 
     async def press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons) or self.buttons[number - 1][1] is None:
@@ -156,6 +187,12 @@ async def run_terminal_chat(
                     chat.say(f"you> {line}")  # a tty echoes input itself
                 if press := _PRESS_RE.fullmatch(line):
                     await chat.press(int(press.group(1)))
+                elif voice := _VOICE_RE.fullmatch(line):
+                    await chat.send_voice(int(voice.group(1)))
+                elif photo := _PHOTO_RE.fullmatch(line):
+                    await chat.send_photo(photo.group(1).strip())
+                elif edit := _EDIT_RE.fullmatch(line):
+                    await chat.edit_last(edit.group(1))
                 elif line:
                     await chat.send_text(line)
         finally:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
 import copy
 import html
 import itertools
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -322,6 +325,9 @@ class BotApiEmulator:
                 web.get("/file/bot{token}/{file_path:.+}", self._handle_file),
                 web.post("/_emu/message", self._ctl_message),
                 web.post("/_emu/callback", self._ctl_callback),
+                web.post("/_emu/voice", self._ctl_voice),
+                web.post("/_emu/photo", self._ctl_photo),
+                web.post("/_emu/edit", self._ctl_edit),
                 web.get("/_emu/sent", self._ctl_sent),
                 web.get("/_emu/calls", self._ctl_calls),
             ]
@@ -783,6 +789,34 @@ class BotApiEmulator:
         try:
             body = await request.json()
             update = await self.press_button(int(body["user_id"]), int(body["message_id"]), str(body["data"]))
+        except (KeyError, TypeError, ValueError) as err:
+            return self._ctl_error(err)
+        return web.json_response(update)
+
+    async def _ctl_voice(self, request: web.Request) -> web.Response:
+        """A voice note of `seconds` seconds (its sound is made up: the demo has no microphone)."""
+        try:
+            body = await request.json()
+            seconds = int(body["seconds"])
+            update = await self.post_voice(int(body["user_id"]), os.urandom(min(seconds, 600) * 1000 + 100), seconds)
+        except (KeyError, TypeError, ValueError) as err:
+            return self._ctl_error(err)
+        return web.json_response(update)
+
+    async def _ctl_photo(self, request: web.Request) -> web.Response:
+        """A photo, its bytes given base64-encoded, with an optional caption."""
+        try:
+            body = await request.json()
+            content = base64.b64decode(str(body["content"]), validate=True)
+            update = await self.post_photo(int(body["user_id"]), content, caption=body.get("caption"))
+        except (KeyError, TypeError, ValueError, binascii.Error) as err:
+            return self._ctl_error(err)
+        return web.json_response(update)
+
+    async def _ctl_edit(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            update = await self.edit_message(int(body["user_id"]), int(body["message_id"]), str(body["text"]))
         except (KeyError, TypeError, ValueError) as err:
             return self._ctl_error(err)
         return web.json_response(update)

@@ -78,6 +78,7 @@ class Prompt:
     total: int
     question: Question
     draft_parts: int = 0  # messages already gathered for an answer not yet finished
+    pending_probe: str | None = None  # the probe the unfinished answer is waiting on, shown again with the question
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class CandidateWork:
             total=len(question_set.questions),
             question=question,
             draft_parts=len(self.repo.parts(draft.id)) if draft else 0,
+            pending_probe=draft.probes[-1]["text"] if draft and draft.probes else None,
         )
 
     # answers

@@ -197,15 +197,22 @@ def _answer(banks: Banks, answer: Answer, parts, questions, judgments, attachmen
         "version": answer.version,
         "current": current,
         "status": answer.status,
-        "answer": " ".join(p.text for p in parts if p.text and not p.in_follow_up),
-        "probe": answer.probe,
-        "probed_at": _iso(answer.probed_at),
-        "follow_up": " ".join(p.text for p in parts if p.text and p.in_follow_up) or None,
+        "short": asked.get("short"),
+        "answer": " ".join(p.text for p in parts if p.text and p.probe_number is None),
+        "probes": [
+            {
+                "number": number,
+                "text": probe["text"],
+                "asked_at": probe["asked_at"],
+                "reply": " ".join(p.text for p in parts if p.text and p.probe_number == number) or None,
+            }
+            for number, probe in enumerate(answer.probes or [], 1)
+        ],
         "parts": [
             {
                 "seq": p.seq,
                 "text": p.text,
-                "in_follow_up": p.in_follow_up,
+                "probe_number": p.probe_number,
                 "sent_at": _iso(p.sent_at),
                 "edited_at": _iso(p.edited_at),
                 "telegram_message_id": p.message_id,

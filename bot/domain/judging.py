@@ -38,8 +38,7 @@ class AnswerToJudge:
     criteria: list[str]
     look_fors: list[str]
     text: str
-    probe: str | None
-    follow_up: str | None
+    probes: list[tuple[str, str | None]]  # each probe asked, with the candidate's reply to it
     attachments: list[str]
     questions: list[AssessorQuestion]
     judgment: Judgment | None
@@ -180,8 +179,11 @@ class Judging(AssessorWork):
         questions = list(
             self.repo.session.exec(select(AssessorQuestion).where(AssessorQuestion.answer_id == answer.id).order_by(AssessorQuestion.id))
         )
-        text = " ".join(p.text for p in parts if p.text and not p.in_follow_up)
-        follow_up = " ".join(p.text for p in parts if p.text and p.in_follow_up) or None
+        text = " ".join(p.text for p in parts if p.text and p.probe_number is None)
+        probes = [
+            (probe["text"], " ".join(p.text for p in parts if p.text and p.probe_number == number) or None)
+            for number, probe in enumerate(answer.probes, 1)
+        ]
         return AnswerToJudge(
             answer_id=answer.id,
             submission_id=submission.id,
@@ -195,10 +197,9 @@ class Judging(AssessorWork):
             criteria=[c["ref"] for c in asked.get("criteria", [])],
             look_fors=asked.get("look_fors", []),
             text=text,
-            probe=answer.probe,
-            follow_up=follow_up,
+            probes=probes,
             attachments=attachments,
             questions=questions,
             judgment=self._judgment(answer),
-            privacy_flags=personal_details(" ".join(filter(None, [text, follow_up]))),
+            privacy_flags=personal_details(" ".join(filter(None, [text, *(reply for _, reply in probes)]))),
         )

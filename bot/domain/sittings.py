@@ -5,11 +5,11 @@ taps Done; a thin answer gets the question's probe first. See `candidate_work` f
 review and submission.
 """
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.banks import Question, QuestionSet
+from bot.domain import probing
+from bot.domain.banks import QuestionSet
 from bot.domain.candidate_work import (
     CandidateWork,
     IncomingAttachment,
@@ -34,19 +34,11 @@ from bot.storage.models import (
 
 __all__ = ["IncomingAttachment", "IncomingMessage", "PdChoice", "Person", "Prompt", "Refusal", "Stranger", "UnitProgress"]
 
-# An answer is thin when it has fewer words than this, or names none of the question's look-fors.
-THIN_ANSWER_WORDS = 15
-_WORD = re.compile(r"[a-z0-9']+")
-_STOPWORDS = frozenset(
-    ["about", "after", "again", "their", "there", "these", "those", "which", "while", "would", "could", "should", "other", "where", "names", "being", "every", "example", "explains", "describes", "mentions", "shows", "gives"]
-)
-
-
 @dataclass(frozen=True)
 class PartKept:
     prompt: Prompt
     parts: int
-    follow_up: bool  # the message answers the probe
+    probe_number: int | None  # the message answers this probe of the answer's (1, 2, 3), if any
 
 
 @dataclass(frozen=True)
@@ -63,6 +55,8 @@ class FollowUpReplied:
 class ProbeAsked:
     probe: str
     prompt: Prompt
+    number: int  # 1, 2 or 3: the probes asked of this answer so far
+    last: bool  # no further probe will follow: after the reply, Done moves on
 
 
 @dataclass(frozen=True)
@@ -76,6 +70,7 @@ class AnswerSaved:
     finished_set: str | None  # the title of the set this answer completed
     unit_title: str
     pd_cases_left: int  # case types of this unit not yet started
+    skipped: bool = False  # the candidate skipped the question: it comes back after the others
 
 
 @dataclass(frozen=True)
@@ -87,21 +82,6 @@ class Edited:
 class EditProblem(StrEnum):
     LOCKED = "locked"
     OLD_VERSION = "old_version"
-
-
-def question_keywords(question: Question) -> set[str]:
-    """The telling words of a question's look-fors, cut to five letters so 'records' matches 'recorded'."""
-    words = (w for look_for in question.look_fors for w in _WORD.findall(look_for.lower()))
-    return {w[:5] for w in words if len(w) >= 5 and w not in _STOPWORDS}
-
-
-def is_thin(question: Question, text: str, has_attachment: bool) -> bool:
-    if has_attachment:
-        return False  # a voice note or document cannot be judged by its words here
-    words = _WORD.findall(text.lower())
-    keywords = question_keywords(question)
-    names_a_look_for = not keywords or any(w[:5] in keywords for w in words if len(w) >= 5)
-    return len(words) < THIN_ANSWER_WORDS or not names_a_look_for
 
 
 class Sittings(CandidateWork):
@@ -184,7 +164,7 @@ class Sittings(CandidateWork):
                 seq=len(parts) + 1,
                 text=message.text,
                 attachment_id=attachment.id if attachment else None,
-                in_follow_up=answer.probe is not None,
+                probe_number=len(answer.probes) or None,
                 chat_id=message.chat_id,
                 message_id=message.message_id,
                 update_id=message.update_id,
@@ -194,10 +174,12 @@ class Sittings(CandidateWork):
         self._touch(run)
         enrolment.last_activity_at = self.now()
         self.repo.add(enrolment)
-        return PartKept(self._prompt(enrolment, run), len(parts) + 1, follow_up=answer.probe is not None)
+        return PartKept(self._prompt(enrolment, run), len(parts) + 1, probe_number=len(answer.probes) or None)
 
     def finish(self, person: Person) -> AnswerSaved | ProbeAsked | NothingToFinish | Stranger:
-        """The candidate tapped Done: probe a thin answer once, otherwise keep it and move on."""
+        """The candidate tapped Done: ask the next probe on the ladder while the answer leaves a look-for
+        uncovered (at most three), otherwise keep the answer and move on. A file (a voice note, a photo)
+        cannot be read here, so an answer with one is never probed: the assessor reads it."""
         sitting = self._sitting(person)
         if isinstance(sitting, Stranger):
             return sitting
@@ -209,10 +191,14 @@ class Sittings(CandidateWork):
         if not parts:
             return NothingToFinish(self._prompt(enrolment, run))
         text = " ".join(p.text for p in parts if p.text)
-        if answer.probe is None and question.probes and is_thin(question, text, any(p.attachment_id for p in parts)):
-            answer.probe, answer.probed_at = question.probes[0], self.now()
+        asked = [probe["text"] for probe in answer.probes]
+        probe = None if any(p.attachment_id for p in parts) else probing.next_probe(question, text, asked)
+        if probe is not None:
+            answer.probes = [*answer.probes, {"text": probe.text, "aims": list(probe.aims), "asked_at": self.now().isoformat()}]
             self.repo.add(answer)
-            return ProbeAsked(question.probes[0], self._prompt(enrolment, run))
+            unasked = [p for p in question.probes if p.text not in (*asked, probe.text)]
+            last = len(answer.probes) >= probing.MAX_PROBES or not unasked
+            return ProbeAsked(probe.text, self._prompt(enrolment, run), len(answer.probes), last)
         answer.status, answer.completed_at = "complete", self.now()
         self.repo.add(answer)
         return self._move_on(candidate, run, enrolment, question_set, skipping=False)
@@ -311,8 +297,7 @@ class Sittings(CandidateWork):
             question_id=answer.question_id,
             version=self.repo.next_version(answer.run_id, answer.question_id),
             status=answer.status,
-            probe=answer.probe,
-            probed_at=answer.probed_at,
+            probes=answer.probes,
             started_at=answer.started_at,
             completed_at=answer.completed_at,
             asked=answer.asked,  # the same question, as it was asked then
@@ -327,7 +312,7 @@ class Sittings(CandidateWork):
                     seq=part.seq,
                     text=edited.text if is_edited else part.text,
                     attachment_id=part.attachment_id,
-                    in_follow_up=part.in_follow_up,
+                    probe_number=part.probe_number,
                     chat_id=part.chat_id,
                     message_id=part.message_id,
                     update_id=edited.update_id if is_edited else part.update_id,
@@ -367,5 +352,6 @@ class Sittings(CandidateWork):
             finished_set=question_set.title if finished else None,
             unit_title=self._bank(enrolment).unit.title,
             pd_cases_left=len(new_cases),
+            skipped=skipping,
         )
 

@@ -21,8 +21,9 @@ PREVIEW_LENGTH = 60
 @dataclass(frozen=True)
 class ReviewItem:
     answer_id: int
-    number: int
+    question_ref: str  # the question's reference, e.g. "Q3": it names the question wherever it was answered from
     ref: str  # the answer's reference in the records, e.g. "Q3.v2"
+    short: str  # the question in a few words
     question: str  # as it was asked
     criteria: list[str]
     version: int
@@ -80,14 +81,16 @@ class Submissions(CandidateWork):
             return Refusal.NOT_YOURS
         enrolment = enrolment or self._most_recent_enrolment(candidate, enrolments)
         items = []
-        for number, (answer, _) in enumerate(self._finished_answers(enrolment), 1):
+        for answer, _ in self._finished_answers(enrolment):
             asked = answer.asked or {}
+            question = asked.get("question") or answer.question_id
             items.append(
                 ReviewItem(
                     answer_id=answer.id,
-                    number=number,
+                    question_ref=asked.get("ref", answer.question_id),
                     ref=answer_ref(answer),
-                    question=asked.get("question") or answer.question_id,
+                    short=asked.get("short") or question,
+                    question=question,
                     criteria=[c["ref"] for c in asked.get("criteria", [])],
                     version=answer.version,
                     preview=_preview(self.repo.parts(answer.id), self.repo),

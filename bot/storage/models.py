@@ -155,9 +155,9 @@ class Answer(SQLModel, table=True):
     question_id: str
     version: int = 1
     status: str = "open"
-    # The follow-up question the bot asked because the answer was thin (asked at most once).
-    probe: str | None = None
-    probed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The probes asked, in order, each when the answer did not yet cover the look-fors it aims at:
+    # [{"text": ..., "aims": [look-for ids], "asked_at": ISO time}] (see bot/domain/probing.py).
+    probes: list = Field(default_factory=list, sa_type=JSON)
     started_at: datetime = created_at_field()
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
@@ -194,7 +194,7 @@ class AnswerPart(SQLModel, table=True):
     seq: int
     text: str | None = None
     attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
-    in_follow_up: bool = False  # sent in reply to the answer's probe
+    probe_number: int | None = None  # sent in reply to the answer's probe with this number (1, 2, 3), if any
     chat_id: int = Field(sa_type=BigInteger)
     message_id: int = Field(sa_type=BigInteger)
     update_id: int | None = Field(default=None, sa_type=BigInteger, index=True)

@@ -50,7 +50,13 @@ def pd_cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
     """One button a case type not yet described, labelled from the question bank."""
     many_units = len({choice.unit_code for choice in choices}) > 1
     buttons = [
-        [_button(f"{c.unit_code}: {c.case_type}" if many_units else c.case_type, PD_CASE, c.enrolment_id, c.case_id)]
+        [
+            _button(
+                button_label("pd_case_started" if c.state == "in_progress" else "pd_case",
+                             case=f"{c.unit_code}: {c.case_type}" if many_units else c.case_type),
+                PD_CASE, c.enrolment_id, c.case_id,
+            )
+        ]
         for c in choices
         if c.state != "done"
     ]
@@ -60,8 +66,8 @@ def pd_cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
 def review(outline: Review) -> InlineKeyboardMarkup | None:
     changeable = [item for item in outline.items if not item.locked]
     rows = [
-        [_button(button_label("change", number=item.number), CHANGE, item.answer_id) for item in changeable[i : i + 5]]
-        for i in range(0, len(changeable), 5)
+        [_button(button_label("change", question=item.question_ref), CHANGE, item.answer_id) for item in changeable[i : i + 4]]
+        for i in range(0, len(changeable), 4)
     ]
     if outline.unlocked:
         rows.append([_button(button_label("submit"), SUBMIT, outline.enrolment_id)])
