@@ -4,8 +4,8 @@ Each is an error reported as `file:line: message`, on the line of the text at fa
 
 - **Yes/no probe.** A probe whose question opens with an auxiliary verb (Is, Are, Was, Were, Do, Does, Did,
   Have, Has, Had, Can, Could, Would, Will, Should, Shall, May, Might, Must, or their negatives: Isn't, Don't, …)
-  can be answered "yes" or "no". The opening word is that of each sentence ending in "?" (of the whole probe if
-  none does), after a leading "And", "So", "But" or "Then". An alternative question is let through: one that
+  can be answered "yes" or "no". The opening word is that of each sentence ending in "?" (of the first sentence
+  if none does), after a leading "And", "So", "But" or "Then". An alternative question is let through: one that
   offers a second choice after a comma, ", or …" ("Was it yours to decide, or did you need someone's
   agreement?"), but not ", or not".
 - **More than one question.** A question's text, a part's prompt or a probe with more than one "?".
@@ -26,7 +26,10 @@ Each is an error reported as `file:line: message`, on the line of the text at fa
   criterion (a case's scene-setting opening) are left out on both sides: they credit nothing.
 - **Reading age.** A candidate-facing text (a question's text, a part's prompt, a probe) of 8 words or more whose
   Flesch-Kincaid grade (textstat, syllables by pyphen) is above 8, that is a reading age above about 13-14.
-  Shorter texts are not graded: the formula is noise on a few words.
+  Shorter texts are not graded: the formula is noise on a few words. Grade = 0.39 x words per sentence + 11.8 x
+  syllables per word - 15.59, rounded to one decimal; 8.0 passes.
+
+Every lint runs on every load (`load_banks`), so the bot refuses to start on banks that `banks check` refuses.
 """
 
 import re
