@@ -73,6 +73,16 @@ class AssessorWork:
         )
         return self._own(person, query.where(Answer.id == answer_id))
 
+    def _own_enrolment(self, person: Person, enrolment_id: int) -> tuple[Assessor, Enrolment] | Denied:
+        """(assessor, enrolment) if the enrolment is one of the assessor's candidates'."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or enrolment.assessor_id != assessor.id:
+            return Denied.NOT_YOURS
+        return assessor, enrolment
+
     def _own(self, person: Person, query):
         assessor = self.assessor(person)
         if assessor is None:

@@ -102,12 +102,10 @@ class Caseload(AssessorWork):
 
     def confirm_credit(self, person: Person, enrolment_id: int, answer_id: int, target_ref: str) -> CreditConfirmed | Denied:
         """Confirm that an answer from another unit evidences `target_ref` through a partial (near-match) group."""
-        assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
-        enrolment = self.repo.enrolment_by_id(enrolment_id)
-        if enrolment is None or enrolment.assessor_id != assessor.id:
-            return Denied.NOT_YOURS
+        found = self._own_enrolment(person, enrolment_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, enrolment = found
         row = unit_coverage(self.repo.session, self.banks, enrolment).criterion(target_ref)
         waiting = next((item for item in (row.awaiting_confirmation if row else []) if item.answer_id == answer_id), None)
         if waiting is None:
@@ -168,22 +166,18 @@ class Caseload(AssessorWork):
 
     def set_deadline(self, person: Person, enrolment_id: int, deadline: date) -> Enrolment | Denied:
         """Move an enrolment's deadline; reminders follow it, since they are computed from it."""
-        assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
-        enrolment = self.repo.enrolment_by_id(enrolment_id)
-        if enrolment is None or enrolment.assessor_id != assessor.id:
-            return Denied.NOT_YOURS
+        found = self._own_enrolment(person, enrolment_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, enrolment = found
         return change_deadline(self.repo, enrolment, deadline, f"assessor:{assessor.id}", self.now())
 
     def request_export(self, person: Person, enrolment_id: int) -> tuple[int, str] | Denied:
         """(candidate's Telegram id, unit code) of an enrolment the assessor may export; recorded in the audit trail."""
-        assessor = self.assessor(person)
-        if assessor is None:
-            return Denied.NOT_AN_ASSESSOR
-        enrolment = self.repo.enrolment_by_id(enrolment_id)
-        if enrolment is None or enrolment.assessor_id != assessor.id:
-            return Denied.NOT_YOURS
+        found = self._own_enrolment(person, enrolment_id)
+        if isinstance(found, Denied):
+            return found
+        assessor, enrolment = found
         candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
         self._audit(assessor, "exported", enrolment, {"formats": ["pdf"], "to": "telegram"})
         return candidate.telegram_user_id, enrolment.unit_code

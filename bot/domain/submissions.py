@@ -9,6 +9,7 @@ while the declaration is in front of them, what they type is never filed into an
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.banks import Statement
 from bot.domain.candidate_work import CandidateWork, Person, Prompt, Refusal, Stranger, UnitProgress
 from bot.domain.coverage import answer_ref
 from bot.storage import audit
@@ -129,14 +130,12 @@ class Submissions(CandidateWork):
         candidate, enrolment, waiting = found
         candidate.declaring_enrolment_id = enrolment.id
         self.repo.add(candidate)
-        declarations = self._bank(enrolment).unit.declarations
-        unanswered = self.unit_progress(enrolment).unanswered
-        complete = declarations.candidate_complete if unanswered == 0 else None
+        signed, complete, unanswered = self._declarations_due(enrolment)
         return DeclarationAsked(
             enrolment.id,
             self._bank(enrolment).unit.title,
-            declarations.candidate.text,
-            declarations.candidate.source,
+            signed.text,
+            signed.source,
             complete.text if complete else None,
             len(waiting),
             unanswered,
@@ -157,17 +156,14 @@ class Submissions(CandidateWork):
         if isinstance(found, Refusal):
             return found
         candidate, enrolment, waiting = found
-        declarations = self._bank(enrolment).unit.declarations
-        unanswered = self.unit_progress(enrolment).unanswered
+        signed, complete_declaration, unanswered = self._declarations_due(enrolment)
         complete = unanswered == 0
         submission = self.repo.add(
             Submission(
                 enrolment_id=enrolment.id,
-                declaration=declarations.candidate.text,
-                declaration_source=declarations.candidate.source,
-                complete_declaration=declarations.candidate_complete.text
-                if complete and declarations.candidate_complete
-                else None,
+                declaration=signed.text,
+                declaration_source=signed.source,
+                complete_declaration=complete_declaration.text if complete_declaration else None,
                 declared_by=candidate.name,
                 declared_by_telegram_id=candidate.telegram_user_id,
                 declared_at=self.now(),
@@ -186,6 +182,13 @@ class Submissions(CandidateWork):
         return Submitted(self._bank(enrolment).unit.title, len(waiting), submission.declared_at, complete, unanswered)
 
     # helpers
+    def _declarations_due(self, enrolment: Enrolment) -> tuple[Statement, Statement | None, int]:
+        """What the candidate signs now: the unit's declaration, and its "complete unit" one when nothing of
+        the unit is left to answer; and how much is left."""
+        declarations = self._bank(enrolment).unit.declarations
+        unanswered = self.unit_progress(enrolment).unanswered
+        return declarations.candidate, declarations.candidate_complete if unanswered == 0 else None, unanswered
+
     def _submittable(self, person: Person, enrolment_id: int) -> tuple[Candidate, Enrolment, list[Answer]] | Refusal:
         """The person's enrolment and its finished answers not yet submitted."""
         candidate, enrolment = self._own_enrolment(person, enrolment_id)
