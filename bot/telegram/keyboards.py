@@ -53,7 +53,8 @@ def pd_cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
         [
             _button(
                 button_label("pd_case_started" if c.state == "in_progress" else "pd_case",
-                             case=f"{c.unit_code}: {c.case_type}" if many_units else c.case_type),
+                             case=button_label("case_of_unit", unit=c.unit_code, case=c.case_type) if many_units
+                             else c.case_type),
                 PD_CASE, c.enrolment_id, c.case_id,
             )
         ]
