@@ -61,6 +61,20 @@ def test_stems_drop_apostrophes_and_read_ize_as_ise():
     assert stems("don’t") == stems("dont")
 
 
+def test_stems_read_past_forms_of_irregular_verbs_as_the_verb():
+    assert stems("she came back") == stems("she comes back")
+    assert stems("I rang him and told him") == stems("I ring him and tell him")
+    assert stems("we sold it") == stems("we sell it")
+    # a past form that is also another common word keeps its own reading
+    assert stems("the left side") == ["the", "left", "side"]
+
+
+def test_an_irregular_past_form_matches_a_term_written_in_the_present():
+    question = Question("q", "?", [LookFor("return", "comes back", ["come back", "ring back"])])
+    assert covered(question, "He came back the next week") == {"return"}
+    assert covered(question, "I rang them back") == {"return"}
+
+
 def test_stems_of_empty_text():
     assert stems("") == []
     assert stems("  ...  !") == []

@@ -6,8 +6,9 @@ words ("logged", "put it on the system", "raised a ticket"). Its probes (`Probe`
 form a ladder: each aims at one or two look-fors.
 
 Matching reads stems, not spelling. The answer is lower-cased, apostrophes dropped ("customer's"
-reads as "customers"), "-ize" spellings read as "-ise", split into words, and every word stemmed
-with Snowball's English stemmer ("logged", "logs", "logging" -> "log").
+reads as "customers"), "-ize" spellings read as "-ise", split into words, the past forms of common
+irregular verbs read as the verb ("came" as "come", "rang" as "ring", "told" as "tell"), and every
+word stemmed with Snowball's English stemmer ("logged", "logs", "logging" -> "log").
 - A one-word term matches when its stem is among the answer's stems.
 - A term of several words matches when its stems, less stopwords ("the", "on", "it", "up"…),
   all appear in the answer in the term's order, within (words in the term + 3) words of each
@@ -58,6 +59,28 @@ _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['\u2019\u2018`]")
 _IZE = re.compile(r"iz(e|ed|es|er|ers|ing|ation|ations)$")
 
+# Past tense and past participle of common irregular English verbs -> the verb, so "came back" reads as
+# "come back" and "rang her" as "ring her" (Snowball only strips regular endings). General English, not
+# words picked from any answer; forms that are also other common words ("left", "felt", "found", "saw",
+# "lay") are left out.
+_IRREGULAR = {
+    form: verb
+    for verb, forms in {
+        "be": "was were been", "begin": "began begun", "break": "broke broken", "bring": "brought",
+        "buy": "bought", "catch": "caught", "choose": "chose chosen", "come": "came", "do": "did done",
+        "drive": "drove driven", "eat": "ate eaten", "fall": "fell fallen", "fight": "fought",
+        "forget": "forgot forgotten", "get": "got gotten", "give": "gave given", "go": "went gone",
+        "grow": "grew grown", "have": "had", "hear": "heard", "hold": "held", "keep": "kept", "know": "knew known",
+        "lead": "led", "lose": "lost", "make": "made", "mean": "meant", "meet": "met", "pay": "paid",
+        "ring": "rang rung", "rise": "rose risen", "run": "ran", "say": "said", "see": "seen", "sell": "sold",
+        "send": "sent", "show": "shown", "sing": "sang sung", "sit": "sat", "speak": "spoke spoken",
+        "spend": "spent", "stand": "stood", "take": "took taken", "teach": "taught", "tell": "told",
+        "think": "thought", "throw": "threw thrown", "understand": "understood", "wake": "woke woken",
+        "wear": "wore worn", "win": "won", "write": "wrote written",
+    }.items()
+    for form in forms.split()
+}
+
 
 class _LookFor(Protocol):
     id: str
@@ -71,7 +94,7 @@ class _Probe(Protocol):
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _STEMMER.stemWord(_IZE.sub(r"is\1", word))
+    return _STEMMER.stemWord(_IRREGULAR.get(word) or _IZE.sub(r"is\1", word))
 
 
 def _words(text: str) -> list[str]:
