@@ -160,6 +160,20 @@ def test_long_generic_waffle_is_not_sufficient():
     assert not sufficient(REPEATS, text)
 
 
+def test_an_answer_that_names_nothing_is_probed_whatever_words_it_shares():
+    # covers records and reviewer by their words, but says nothing specific
+    vague = "We record everything properly and the manager makes sure it is always dealt with in the right way"
+    assert covered(REPEATS, vague) >= {"records", "reviewer"}
+    assert probing.vague_share(vague) >= probing.MAX_VAGUE_SHARE
+    assert not sufficient(REPEATS, vague)
+    specific = "Every complaint goes on the CRM and my team leader reads through the log each Monday morning"
+    assert probing.vague_share(specific) < probing.MAX_VAGUE_SHARE and sufficient(REPEATS, specific)
+
+
+def test_vague_share_of_no_words_is_one():
+    assert probing.vague_share("") == 1.0 and probing.vague_share("the and it") == 1.0
+
+
 def test_half_rounds_up():
     two = Question("q2", "?", [LookFor("a", "", ["apple", "pear"]), LookFor("b", "", ["banana", "plum"])])
     three = Question("q3", "?", two.look_fors + [LookFor("c", "", ["cherry", "grape"])])
