@@ -10,8 +10,9 @@ For each database (SQLite file and/or a PostgreSQL schema of its own, dropped at
 2. find_due: `bot.domain.reminders.find_due` in one transaction at a fixed moment, NOW (12:00 UTC on a
    summer Monday, so London, New York and Kolkata are all outside quiet hours: the most work), three
    times; the best and the median, and how many reminders were due;
-3. dispatch: the real `ReminderSweep` (find, claim, render, send) with `RateLimiter(30, 1.0)` through a
-   real `telegram.Bot` to the loopback Bot API emulator. The sweep is limited to M reminders by running
+3. dispatch: the real `ReminderSweep` (find, claim, render, queue in the outbox) and the real `OutboxSender`
+   with `RateLimiter(30, 1.0)` through a real `telegram.Bot` to the loopback Bot API emulator, until the
+   outbox is empty. The sweep is limited to M reminders by running
    it on a second, small database built by the same code, in which exactly M reminders are due (see
    `dispatch_rows`): the sweep itself is untouched, and sends everything it finds. A tenth of the
    enrolments there are candidates' second units, so some chats get two reminders and the per-chat
@@ -64,7 +65,7 @@ from bot.domain.reminders import (  # noqa: E402
 )
 from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
 from bot.storage.db import transaction  # noqa: E402
-from bot.storage.models import Assessor, Candidate, Enrolment, Reminder  # noqa: E402
+from bot.storage.models import Assessor, Candidate, Enrolment, OutboundMessage, Reminder  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "123456:BENCH"
@@ -270,17 +271,29 @@ async def run_sweep(engine, banks: Banks, deadline: float) -> tuple[object, list
     from telegram import Bot
 
     from bot.devtools.emulator import EmulatorThread
-    from bot.scheduling.reminders import RateLimiter, ReminderSweep
+    from bot.scheduling.reminders import ReminderSweep, person_unreachable
+    from bot.storage.outbox import pending_count
+    from bot.telegram.pacing import RateLimiter
+    from bot.telegram.sender import OutboxSender
 
     emulator = EmulatorThread()  # its own thread and event loop, so its clock is not held up by the sweep
     emulator.start()
     try:
         async with asyncio.timeout(max(0.1, deadline - time.monotonic() - 1.0)):  # just before the alarm
             async with Bot(TOKEN, base_url=emulator.emulator.base_url) as bot:
-                sweep = ReminderSweep(bot, engine, banks, RULES, RateLimiter(LIMIT_PER_S, PER_CHAT_S), now=lambda: NOW)
+                sender = OutboxSender(bot, engine, RateLimiter(LIMIT_PER_S, PER_CHAT_S), on_unreachable=person_unreachable)
+                sweep = ReminderSweep(engine, banks, RULES, wake_sender=sender.wake, now=lambda: NOW)
                 started = time.perf_counter()
+                sending = asyncio.create_task(sender.run())
                 result = await sweep.run()
+                while True:
+                    with transaction(engine) as session:
+                        if pending_count(session) == 0:
+                            break
+                    await asyncio.sleep(0.05)
                 wall = time.perf_counter() - started
+                sending.cancel()
+                await asyncio.gather(sending, return_exceptions=True)
         return result, emulator.calls, len(emulator.sent_messages()), wall
     except TimeoutError:
         raise BenchTimeout() from None
@@ -366,14 +379,17 @@ def bench_database(
                 f"RateLimiter({LIMIT_PER_S}, {PER_CHAT_S}) to the emulator on loopback ...")
             result, calls, delivered, wall = asyncio.run(run_sweep(engine, banks, deadline))
             with transaction(engine) as session:
-                statuses = dict(session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
+                statuses = dict(session.execute(
+                    select(OutboundMessage.status, func.count())
+                    .join(Reminder, Reminder.outbound_id == OutboundMessage.id).group_by(OutboundMessage.status)
+                ).all())
     sent = dispatch_figures(calls)
     rate = sent["rate"] or 0.0
-    say(f"[{kind}]   found {result.found}, claimed {result.claimed}, sent {len(result.sent)} in {wall:.2f} s "
+    say(f"[{kind}]   found {result.found}, claimed {result.claimed}, queued {len(result.queued)}, all sent in {wall:.2f} s "
         f"(the sends spanned {sent['span_s']:.2f} s): {rate:.2f} msg/s = {rate / LIMIT_PER_S:.1%} of {LIMIT_PER_S}/s "
         f"(target >= {RATE_TARGET:.0%}: {'met' if rate >= RATE_TARGET * LIMIT_PER_S else 'MISSED'})")
     per_chat = sent["per_chat_min_interval_s"]
-    say(f"[{kind}]   HTTP 429: {sent['http_429']} (sweep retried {result.retried_429}); most sendMessage calls in "
+    say(f"[{kind}]   HTTP 429: {sent['http_429']}; most sendMessage calls in "
         f"one second: {sent['max_per_second_window']}; shortest interval to one chat: "
         + (f"{per_chat:.3f} s over {sent['chats_with_several']} chats with several"
            if per_chat is not None else "none (no chat had two)")
@@ -381,19 +397,19 @@ def bench_database(
         + (f"; {LIMIT_PER_S} intervals took as little as {sent['tightest_30_intervals_s']:.4f} s"
            if sent["tightest_30_intervals_s"] is not None else ""))
 
-    if sent["http_429"] or result.retried_429:
+    if sent["http_429"]:
         failures.append(f"{kind}: {sent['http_429']} HTTP 429 answer(s)")
     if sent["max_per_second_window"] > LIMIT_PER_S:
         failures.append(f"{kind}: {sent['max_per_second_window']} sendMessage calls within one second "
                         f"(limit {LIMIT_PER_S})")
     expected = args.dispatch
-    if not (result.found == result.claimed == len(result.sent) == len(set(result.sent)) == sent["sent"] == delivered
+    if not (result.found == result.claimed == len(result.queued) == len(set(result.queued)) == sent["sent"] == delivered
             == statuses.get("sent", 0) == expected) or set(statuses) != {"sent"}:
         failures.append(f"{kind}: expected {expected} reminders sent once each; found {result.found}, "
                         f"claimed {result.claimed}, "
-                        f"sweep sent {len(result.sent)}, emulator got {delivered}, database statuses {statuses}")
+                        f"sweep queued {len(result.queued)}, emulator got {delivered}, database statuses {statuses}")
     figures.update(
-        dispatched=len(result.sent),
+        dispatched=len(result.queued),
         dispatch_rate_per_s=round(rate, 3),
         limit_per_s=LIMIT_PER_S,
         rate_vs_limit=round(rate / LIMIT_PER_S, 4),

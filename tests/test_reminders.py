@@ -1,6 +1,7 @@
 """Reminders: due from the database, sent once, outside quiet hours, within Telegram's limits, across restarts."""
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,13 @@ from bot.domain.assessment import Assessment
 from bot.domain.reminders import ReminderRules
 from bot.domain.sittings import IncomingMessage, Person, ProbeAsked, Sittings
 from bot.domain.submissions import Submissions
-from bot.scheduling.reminders import RateLimiter, ReminderSweep
+from bot.scheduling.reminders import ReminderSweep, person_unreachable
 from bot.storage.db import transaction
-from bot.storage.models import Candidate, Reminder
+from bot.storage.models import Candidate, OutboundMessage, Reminder
+from bot.storage.outbox import pending_count
 from bot.storage.repository import Repository
+from bot.telegram.pacing import RateLimiter
+from bot.telegram.sender import OutboxSender
 
 START = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # a Monday, 00:30 in London: inside quiet hours
 LONDON, NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
@@ -94,11 +98,12 @@ async def simulate(engine, banks, emulator, cohort: Cohort, days: int, events: d
     clock = {"now": START}
 
     def new_sweep(bot):
-        return ReminderSweep(bot, engine, banks, RULES, RateLimiter(1000, 0.0), now=lambda: clock["now"])
+        sender = OutboxSender(bot, engine, RateLimiter(1000, 0.0), now=lambda: clock["now"], on_unreachable=person_unreachable)
+        return ReminderSweep(engine, banks, RULES, now=lambda: clock["now"]), sender
 
     bot = Bot("123456:TEST", base_url=emulator.base_url)
     await bot.initialize()
-    sweep = new_sweep(bot)
+    sweep, sender = new_sweep(bot)
     for hour in range(days * 24):
         clock["now"] = START + timedelta(hours=hour)
         if hour in events:
@@ -107,9 +112,11 @@ async def simulate(engine, banks, emulator, cohort: Cohort, days: int, events: d
             await bot.shutdown()
             bot = Bot("123456:TEST", base_url=emulator.base_url)
             await bot.initialize()
-            sweep = new_sweep(bot)
+            sweep, sender = new_sweep(bot)
         result = await sweep.run()
-        sent += [(clock["now"], key) for key in result.sent]
+        while await sender.send_due():
+            pass
+        sent += [(clock["now"], key) for key in result.queued]
     await bot.shutdown()
     return sent
 
@@ -189,26 +196,38 @@ def test_429_is_waited_out_and_a_blocked_candidate_is_reported_to_the_assessor(e
         session.add(assessor)
     emulator.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=601)
     emulator.fail_next("sendMessage", error_code=403, description="Forbidden: bot was blocked by the user", chat_id=602)
-    noon = START + timedelta(hours=12)
+    started = time.monotonic()
 
-    async def sweep_once():
+    def noon():  # noon, and the clock runs: a retry after a 429 comes due
+        return START + timedelta(hours=12, seconds=time.monotonic() - started)
+
+    async def sweep_and_send():
         async with Bot("123456:TEST", base_url=emulator.base_url) as bot:
-            sweep = ReminderSweep(bot, engine, banks, RULES, RateLimiter(30, 1.0), now=lambda: noon)
-            return await sweep.run()
+            sender = OutboxSender(bot, engine, RateLimiter(30, 1.0), now=noon, on_unreachable=person_unreachable)
+            result = await ReminderSweep(engine, banks, RULES, now=noon).run()
+            for _ in range(100):
+                await sender.send_due()
+                with transaction(engine) as session:
+                    if pending_count(session) == 0:
+                        break
+                await asyncio.sleep(0.1)
+            return result
 
-    result = asyncio.run(sweep_once())
-    assert result.retried_429 == 1 and len(emulator.sent_messages(601)) == 1
+    result = asyncio.run(sweep_and_send())
+    assert result.found == result.claimed == 3  # ada, bob, and Ann's digest
+    assert len(emulator.sent_messages(601)) == 1
     calls_to_ada = [c for c in emulator.calls if c["method"] == "sendMessage" and str(c["params"].get("chat_id")) == "601"]
-    assert len(calls_to_ada) == 2 and (calls_to_ada[1]["time"] - calls_to_ada[0]["time"]) >= 0.9
-    assert result.unreachable == [cohort_candidate_id(engine, 602)]
+    assert len(calls_to_ada) == 2 and (calls_to_ada[1]["time"] - calls_to_ada[0]["time"]) >= 1.0  # not before retry_after
     to_ann = [m["text"] for m in emulator.sent_messages(ANN.chat_id)]
     assert sum("can't reach bob" in text for text in to_ann) == 1
     assert sum("At risk" in text for text in to_ann) == 1  # the daily digest: both are due in two days
     with transaction(engine) as session:
         assert session.exec(select(Candidate.unreachable_at).where(Candidate.telegram_user_id == 602)).one() is not None
-        statuses = sorted(session.exec(select(Reminder.kind, Reminder.status)).all())
+        statuses = sorted(session.exec(
+            select(Reminder.kind, OutboundMessage.status).join(OutboundMessage, Reminder.outbound_id == OutboundMessage.id)
+        ).all())
     assert statuses == [("deadline", "sent"), ("deadline", "unreachable"), ("digest", "sent"), ("unreachable", "sent")]
-    assert asyncio.run(sweep_once()).found == 0  # nothing more: bob is unreachable, ada had hers
+    assert asyncio.run(sweep_and_send()).found == 0  # nothing more: bob is unreachable, ada had hers
 
 
 def cohort_candidate_id(engine, telegram_id: int) -> int:
@@ -239,7 +258,10 @@ def test_two_bot_processes_on_one_postgresql_database_send_each_reminder_once(da
 
         def all_sent():
             with transaction(engine) as session:
-                return session.exec(select(Reminder).where(Reminder.status == "sent")).all()
+                return session.exec(
+                    select(Reminder).join(OutboundMessage, Reminder.outbound_id == OutboundMessage.id)
+                    .where(OutboundMessage.status == "sent")
+                ).all()
 
         wait_until(lambda: len(all_sent()) == 40, timeout=60, what="40 reminders")
         asyncio.run(asyncio.sleep(3))  # a few more sweeps by both processes

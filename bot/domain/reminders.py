@@ -3,7 +3,7 @@
 Every reminder has a key that names exactly one nudge (this enrolment, this deadline, this many days
 before). A reminder is due when its moment has passed, the candidate is outside their quiet hours,
 has not paused reminders, can be reached, and the unit is not done; and no reminder with its key
-exists yet. Whoever records the key first sends it (see `claim`).
+exists yet. Whoever records the key first queues it for sending, in the same transaction (see `claim`).
 """
 
 from collections.abc import Iterable
@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -22,7 +22,6 @@ from bot.storage.models import Assessor, Candidate, Enrolment, Reminder, Submiss
 # Units in these states need nothing from the candidate now.
 DONE_STATUSES = ("submitted", "signed_off")
 MERGED = "idle_merged"  # an idle reminder folded into a deadline reminder sent at the same time
-STALE_CLAIM = timedelta(minutes=10)  # a claim this old, never sent, is taken over (its sender died)
 KEY_CHUNK = 5000
 
 
@@ -173,8 +172,8 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
 def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[Reminder]:
     """Record reminders under their keys; returns the ones this caller won (a key is won once).
 
-    Claims left unsent for a while (their sender died) are taken over, by a conditional update that
-    only one caller can win.
+    The caller queues what it won in the same transaction, so a claim never outlives its sender: either
+    both the claim and the queued message are committed, or neither is.
     """
     due = list(due)
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -190,22 +189,27 @@ def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[R
             statement = insert(Reminder).values(rows[start : start + KEY_CHUNK])
             statement = statement.on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.key)
             won.update(session.execute(statement).scalars())
-    stale = session.execute(
-        select(Reminder.id, Reminder.claimed_at).where(Reminder.status == "claimed", Reminder.claimed_at < now - STALE_CLAIM)
-    ).all()
-    taken_over = []
-    for reminder_id, claimed_at in stale:
-        result = session.execute(
-            update(Reminder)
-            .where(and_(Reminder.id == reminder_id, Reminder.claimed_at == claimed_at, Reminder.status == "claimed"))
-            .values(claimed_at=now)
-        )
-        if result.rowcount == 1:
-            taken_over.append(reminder_id)
-    ours = list(session.execute(select(Reminder).where(Reminder.key.in_(won))).scalars()) if won else []
-    if taken_over:
-        ours += list(session.execute(select(Reminder).where(Reminder.id.in_(taken_over))).scalars())
-    return ours
+    return list(session.execute(select(Reminder).where(Reminder.key.in_(won))).scalars()) if won else []
+
+
+def came_back(session: Session, telegram_user_id: int) -> None:
+    """Someone who had blocked the bot wrote again: they can be reached, and reminded, again."""
+    session.execute(
+        update(Candidate)
+        .where(Candidate.telegram_user_id == telegram_user_id, Candidate.unreachable_at.is_not(None))
+        .values(unreachable_at=None)
+    )
+
+
+def mark_unreachable(session: Session, chat_id: int, now: datetime) -> list[Candidate]:
+    """The chat blocked the bot: its candidates get no more reminders. Returns those newly marked."""
+    candidates = list(
+        session.execute(select(Candidate).where(Candidate.chat_id == chat_id, Candidate.unreachable_at.is_(None))).scalars()
+    )
+    for candidate in candidates:
+        candidate.unreachable_at = now
+        session.add(candidate)
+    return candidates
 
 
 def _utc(value) -> datetime:

@@ -181,8 +181,10 @@ class Attachment(SQLModel, table=True):
     file_name: str | None = None
     sha256: str | None = Field(default=None, index=True)
     fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    fetch_attempts: int = 0
-    fetch_error: str | None = None
+    fetch_attempts: int = 0  # attempts made; the backoff grows with them
+    fetch_error: str | None = None  # why the last attempt failed
+    # Set when the file can never be fetched (too big, refused by Telegram); fetch_error says why.
+    fetch_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AnswerPart(SQLModel, table=True):
@@ -195,6 +197,11 @@ class AnswerPart(SQLModel, table=True):
     text: str | None = None
     attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
     probe_number: int | None = None  # sent in reply to the answer's probe with this number (1, 2, 3), if any
+    # A forwarded message, not the candidate's own words: {"kind": user | hidden_user | chat | channel,
+    # "name": the sender or chat as Telegram names it, "date": when it was first sent (ISO 8601)}.
+    forwarded_from: dict | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    # Characters no database can hold (NUL, other control characters, lone surrogates) were replaced in `text`.
+    text_cleaned: bool = False
     chat_id: int = Field(sa_type=BigInteger)
     message_id: int = Field(sa_type=BigInteger)
     update_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
@@ -257,14 +264,23 @@ class InboundUpdate(SQLModel, table=True):
 
 
 class OutboundMessage(SQLModel, table=True):
-    """A Bot API call (a reply, mostly) written in the same transaction as the change it reports; made, then marked done."""
+    """A Bot API call (a reply, a reminder, a notice) written in the same transaction as the change it reports.
+
+    The sender (bot/telegram/sender.py) claims the oldest pending call of each chat for a short lease, makes
+    it, and records the outcome: sent; retried later (`next_attempt_at`) after a timeout, a 5xx or a 429;
+    or closed for good on a permanent error (`failed`, or `unreachable` when the person blocked the bot)."""
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
     method: str = "sendMessage"
     params: dict = Field(sa_type=JSON)
     created_at: datetime = created_at_field()
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    status: str = Field(default="pending", index=True)  # pending, sent, failed, unreachable
+    paced: bool = False  # bulk (reminders, digests): kept under Telegram's broadcast limits; replies are not
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: as soon as possible
+    claimed_by: str | None = None  # the sender holding it, until claimed_until
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)  # when it was sent or closed
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     attempts: int = 0
     last_error: str | None = None
@@ -321,6 +337,9 @@ class Reminder(SQLModel, table=True):
     enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id")
     claimed_at: datetime = created_at_field()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    status: str = "claimed"  # claimed, sent, failed, unreachable
+    # queued (with outbound_id: the outbox call that delivers it, and says whether it was sent) or idle_merged;
+    # rows from before the outbox: sent, failed, unreachable
+    status: str = "claimed"
+    outbound_id: int | None = Field(default=None, foreign_key="outboundmessage.id")
     attempts: int = 0
     last_error: str | None = None

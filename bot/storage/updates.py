@@ -1,7 +1,6 @@
-"""The durable inbox of Telegram updates and the outbox of Bot API calls."""
+"""The durable inbox of Telegram updates (the outbox of Bot API calls is bot/storage/outbox.py)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -9,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from bot.storage.models import InboundUpdate, OutboundMessage
+from bot.storage.models import InboundUpdate
 
 
 def store_updates(session: Session, raw_updates: Sequence[dict]) -> None:
@@ -60,52 +59,3 @@ def record_failure(session: Session, update_id: int, error: str, now: datetime, 
         row.processed_at = now
     session.add(row)
     return row.processed_at is not None
-
-
-@dataclass(frozen=True)
-class OutboundCall:
-    """A queued Bot API call, as the sender needs it."""
-
-    id: int
-    chat_id: int
-    method: str
-    params: dict
-
-
-def queue_call(session: Session, chat_id: int, method: str, params: dict) -> OutboundCall:
-    row = OutboundMessage(chat_id=chat_id, method=method, params=params)
-    session.add(row)
-    session.flush()
-    return OutboundCall(row.id, chat_id, method, params)
-
-
-def undelivered_ids(session: Session, limit: int = 500) -> list[int]:
-    return list(
-        session.exec(
-            select(OutboundMessage.id)
-            .where(OutboundMessage.sent_at.is_(None))
-            .order_by(OutboundMessage.id)
-            .limit(limit)
-        )
-    )
-
-
-def outbound(session: Session, message_id: int) -> OutboundMessage | None:
-    return session.get(OutboundMessage, message_id)
-
-
-def mark_delivered(session: Session, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id)
-        .values(sent_at=now, telegram_message_id=telegram_message_id)
-    )
-
-
-def mark_delivery_failed(session: Session, message_id: int, error: str, now: datetime, give_up_after: int) -> None:
-    row = session.get(OutboundMessage, message_id)
-    row.attempts += 1
-    row.last_error = error[:2000]
-    if row.attempts >= give_up_after:
-        row.sent_at = now  # closed unsent: last_error says why
-    session.add(row)

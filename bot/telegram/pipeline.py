@@ -3,51 +3,51 @@
 python-telegram-bot's own Updater confirms a batch to Telegram before its handlers run, so a crash
 loses it. Here every update is written to the database before the next getUpdates call confirms it,
 processed from there in its own transaction (marked processed in that same transaction, so it is
-applied once), and its replies are sent from an outbox written in that transaction too.
+applied once), and its replies are queued in the outbox in that transaction too, for the sender
+(bot/telegram/sender.py) to deliver. Files are fetched by a task of their own, so no one waits for
+someone else's download.
 """
 
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import Conflict, NetworkError, RetryAfter
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.banks import Banks
+from bot.domain.reminders import came_back
 from bot.rendering import telegram_text
 from bot.storage.db import describe_database_error, transaction
 from bot.storage.models import utcnow
+from bot.storage.outbox import queue_call
 from bot.storage.updates import (
-    OutboundCall,
     claim_update,
     latest_update_id,
-    mark_delivered,
-    mark_delivery_failed,
-    outbound,
     pending_update_ids,
-    queue_call,
     record_failure,
     store_updates,
-    undelivered_ids,
 )
+from bot.telegram.delivery import retry_after_seconds
 from bot.telegram.files import fetch_attachments
+from bot.telegram.sender import OutboxSender
 from bot.telegram.work import Work
 
 log = logging.getLogger(__name__)
 
-# Raw JSON in and out (stored updates, outbox calls), so the Bot API is called by method name on purpose.
+# Raw JSON in (stored updates), so getUpdates is called by method name on purpose.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-SEND_BATCH = 50
-GIVE_UP_AFTER = 3  # attempts at an update (or a reply) that fails for a reason other than the database
+GIVE_UP_AFTER = 3  # attempts at an update that fails for a reason other than the database
 RETRY_PAUSE_S = 2.0
+CONFLICT_PAUSE_S = 5.0  # another getUpdates (a second instance, a webhook still set): wait, then try again
 
 
 class UpdatePipeline:
@@ -56,30 +56,30 @@ class UpdatePipeline:
         application: Application,
         engine: Engine,
         banks: Banks,
+        sender: OutboxSender,
         poll_timeout: int = 25,
         now: Callable[[], datetime] = utcnow,
-        local_calls: dict[str, Callable[[dict], Awaitable[int | None]]] | None = None,
     ):
         self.application = application
         self.engine = engine
         self.banks = banks
         self.poll_timeout = poll_timeout
+        self.sender = sender
         self.now = now
-        # Outbox calls that are not Bot API methods but work done when sent (e.g. rendering documents).
-        self.local_calls = local_calls or {}
         self._news = asyncio.Event()
-        self._sending: asyncio.Queue[OutboundCall] = asyncio.Queue()
+        self._files = asyncio.Event()
+        self._conflicted = False
 
     @property
     def bot(self):
         return self.application.bot
 
     async def run(self) -> None:
-        """Poll, process and send until cancelled."""
-        self._enqueue_leftovers()
-        await self._fetch_files()
+        """Poll, process, fetch files and send until cancelled."""
         self._news.set()  # anything stored but unprocessed before a restart
-        await asyncio.gather(self._poll_forever(), self._process_forever(), self._send_forever())
+        self._files.set()  # and any file not yet fetched
+        tasks = [self._poll_forever(), self._process_forever(), self._fetch_forever(), self.sender.run()]
+        await asyncio.gather(*tasks)
 
     # fetching
     async def _poll_forever(self) -> None:
@@ -92,12 +92,22 @@ class UpdatePipeline:
                     read_timeout=self.poll_timeout + 10,
                 )
             except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
+                await asyncio.sleep(retry_after_seconds(error))
+                continue
+            except Conflict as error:
+                if not self._conflicted:  # one line, not one a poll
+                    log.error("getUpdates: %s. Another bot instance is polling with this token, or a webhook is "
+                              "set; waiting for it to stop", error)
+                self._conflicted = True
+                await asyncio.sleep(CONFLICT_PAUSE_S)
                 continue
             except NetworkError as error:
                 log.warning("getUpdates failed (%s); trying again", error)
                 await asyncio.sleep(RETRY_PAUSE_S)
                 continue
+            if self._conflicted:
+                log.info("getUpdates works again: this instance is polling")
+                self._conflicted = False
             if not raw:
                 continue
             if self.store(raw):
@@ -162,10 +172,15 @@ class UpdatePipeline:
                 payload = claim_update(session, update_id, self.now())
                 if payload is None:
                     return True  # another processor (or an earlier run) applied it
+                update = _parsed(payload, self.bot)
+                if update is None:
+                    raise MalformedUpdate(payload)
+                if update.effective_user is not None:
+                    came_back(session, update.effective_user.id)
                 work = Work(session, self.banks, self.now)
                 token = work.activate()
                 try:
-                    await self.application.process_update(Update.de_json(payload, self.bot))
+                    await self.application.process_update(update)
                 finally:
                     Work.deactivate(token)
                 if work.failure is not None:
@@ -173,21 +188,27 @@ class UpdatePipeline:
         except OperationalError as error:
             self._report_database_down(error)
             return False
+        except MalformedUpdate as error:  # nothing to retry: the same bytes would fail again
+            log.warning("update %s is malformed; recorded and skipped", update_id)
+            self._give_up_or_retry(update_id, payload, error, give_up_after=1)
+            return True
         except Exception as error:  # a bug or bad data: retried, then given up with an apology
             log.exception("update %s failed", update_id)
             self._give_up_or_retry(update_id, payload, error)
             return True
-        for call in work.queued:
-            self._sending.put_nowait(call)
+        if work.queued:
+            self.sender.wake()
         if work.attachments_added:
-            await self._fetch_files()
+            self._files.set()
         return True
 
-    def _give_up_or_retry(self, update_id: int, payload: dict | None, error: Exception) -> None:
+    def _give_up_or_retry(
+        self, update_id: int, payload: dict | None, error: Exception, give_up_after: int = GIVE_UP_AFTER
+    ) -> None:
         try:
             with transaction(self.engine) as session:
-                closed = record_failure(session, update_id, repr(error), self.now(), GIVE_UP_AFTER)
-                chat_id = _chat_id(payload)
+                closed = record_failure(session, update_id, repr(error)[:2000], self.now(), give_up_after)
+                chat_id = _sender_id(payload)
                 apology = None
                 if closed and chat_id is not None:
                     text = telegram_text("something_went_wrong.html")
@@ -196,76 +217,40 @@ class UpdatePipeline:
             self._report_database_down(db_error)
             return
         if apology is not None:
-            self._sending.put_nowait(apology)
+            self.sender.wake()
         self._news.set()
 
-    async def _fetch_files(self) -> None:
-        try:
-            await fetch_attachments(self.bot, self.engine, self.now)
-        except SQLAlchemyError as error:
-            self._report_database_down(error)
-
-    # replying
-    def _enqueue_leftovers(self) -> None:
-        """Queue replies that were committed but not sent when the bot last stopped."""
-        with transaction(self.engine) as session:
-            for message_id in undelivered_ids(session):
-                row = outbound(session, message_id)
-                self._sending.put_nowait(OutboundCall(row.id, row.chat_id, row.method, dict(row.params)))
-
-    async def _send_forever(self) -> None:
-        """Send queued calls in order, alongside processing; record each batch in one transaction."""
+    # files, fetched beside processing: a slow download holds up no one's reply
+    async def _fetch_forever(self) -> None:
         while True:
-            batch = [await self._sending.get()]
-            while not self._sending.empty() and len(batch) < SEND_BATCH:
-                batch.append(self._sending.get_nowait())
-            outcomes = [(call, await self._send(call)) for call in batch]
+            await self._files.wait()
+            self._files.clear()
             try:
-                with transaction(self.engine) as session:
-                    for call, outcome in outcomes:
-                        if isinstance(outcome, Exception):
-                            mark_delivery_failed(session, call.id, repr(outcome), self.now(), GIVE_UP_AFTER)
-                        else:
-                            mark_delivered(session, call.id, outcome, self.now())
-            except SQLAlchemyError as error:  # sent but not marked: sent again after a restart (at least once)
+                await fetch_attachments(self.bot, self.engine, self.now)
+            except SQLAlchemyError as error:
                 self._report_database_down(error)
 
-    async def _local_call(self, call: OutboundCall) -> int | None | Exception:
-        try:
-            return await self.local_calls[call.method](call.params)
-        except TelegramError:
-            raise
-        except Exception as error:  # e.g. a document that would not render: recorded, not fatal to the sender
-            log.exception("%s for chat %s failed", call.method, call.chat_id)
-            return error
 
-    async def _send(self, call: OutboundCall) -> int | None | Exception:
-        """Make one Bot API call; the sent message's id, None, or the error that stopped it."""
-        for attempt in range(2):
-            try:
-                if call.method in self.local_calls:
-                    return await self._local_call(call)
-                result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
-                return result.get("message_id") if isinstance(result, dict) else None
-            except RetryAfter as error:
-                if attempt:
-                    return error
-                await asyncio.sleep(_seconds(error.retry_after))
-            except TelegramError as error:
-                log.warning("%s to chat %s failed: %s", call.method, call.chat_id, error)
-                return error
+class MalformedUpdate(Exception):
+    """An update python-telegram-bot cannot read (e.g. a message with no chat)."""
 
 
-def _seconds(retry_after) -> float:
-    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
-
-
-def _chat_id(payload: dict | None) -> int | None:
-    if not payload:
+def _parsed(payload: dict, bot) -> Update | None:
+    try:
+        update = Update.de_json(payload, bot)
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    for key in ("message", "edited_message"):
-        if key in payload:
-            return payload[key]["chat"]["id"]
-    if "callback_query" in payload:
-        return payload["callback_query"]["from"]["id"]
+    message = update.effective_message
+    if message is not None and getattr(message, "chat", None) is None:
+        return None
+    return update
+
+
+def _sender_id(payload: dict | None) -> int | None:
+    """Who sent the update, read defensively (it may be malformed): the private chat an apology goes to."""
+    for key in ("message", "edited_message", "callback_query"):
+        body = payload.get(key) if isinstance(payload, dict) else None
+        sender = body.get("from") if isinstance(body, dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return sender["id"]
     return None
