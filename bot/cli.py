@@ -91,7 +91,7 @@ def db_upgrade() -> None:
     """Apply the database migrations."""
     settings = _settings()
     _database(settings)
-    typer.echo(cli_text("db_upgraded.txt", url=settings.database_url))
+    typer.echo(cli_text("db_upgraded.txt", url=settings.database_url_for_people()))
 
 
 @banks_app.command("check")
@@ -149,7 +149,7 @@ async def _bot_username(settings: Settings) -> str | None:
     from telegram.error import TelegramError
 
     try:
-        async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+        async with Bot(settings.token(), base_url=settings.telegram_api_url) as bot:
             return bot.username
     except TelegramError:
         return None
@@ -332,10 +332,17 @@ def run() -> None:
     if not settings.telegram_token:
         _refuse("no_token")
     engine, banks = _database(settings)
-    from bot.telegram.app import serve
+    from telegram.error import InvalidToken
+
+    from bot.telegram.app import LostActiveLock, serve
 
     _configure_logging(logging.INFO)
-    _run_until_stopped(serve(settings, engine, banks))
+    try:
+        _run_until_stopped(serve(settings, engine, banks))
+    except InvalidToken as error:
+        _refuse("bad_token", detail=error.message)
+    except LostActiveLock as error:  # a supervisor restarts it, as a standby
+        _fail(str(error))
 
 
 @app.command()

@@ -27,13 +27,15 @@ class BotProcess:
         }
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 20.0) -> "BotProcess":
-        """Start the bot and wait until it polls for updates."""
+    def start(self, timeout: float = 20.0, wait_for_polling: bool = True) -> "BotProcess":
+        """Start the bot and wait until it polls for updates (a standby does not: `wait_for_polling=False`)."""
         polls_before = self._polls()
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=log
         )
+        if not wait_for_polling:
+            return self
         deadline = time.monotonic() + timeout
         while self._polls() == polls_before:
             if self.process.poll() is not None:
@@ -55,6 +57,9 @@ class BotProcess:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
 
     def _polls(self) -> int:
         return sum(1 for call in self.emulator.calls if call["method"] == "getUpdates")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from bot.storage.locks import audit_lock
 from bot.storage.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -22,7 +23,8 @@ def _digest(previous_hash: str, at: datetime, actor: str, action: str, enrolment
 
 
 def record(session: Session, actor: str, action: str, enrolment_id: int | None, details: dict, at: datetime) -> AuditEvent:
-    """Append one event. Concurrent writers are ordered by the unique hash: a racing append fails and rolls back."""
+    """Append one event, chained to the last; concurrent writers wait for each other (`locks.audit_lock`)."""
+    audit_lock(session)
     last = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
     previous = last.hash if last else GENESIS
     event = AuditEvent(
