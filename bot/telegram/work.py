@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
-from telegram.constants import ParseMode
 
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
@@ -20,8 +19,9 @@ from bot.domain.judging import Judging
 from bot.domain.sittings import Sittings
 from bot.domain.submissions import Submissions
 from bot.rendering import telegram_text
+from bot.storage.outbox import OutboundCall, queue_call
 from bot.storage.repository import Repository
-from bot.storage.updates import OutboundCall, queue_call
+from bot.telegram.fitting import message_calls
 
 _current: ContextVar["Work"] = ContextVar("nvqbot_work")
 
@@ -40,10 +40,9 @@ class Work:
         self.failure: BaseException | None = None
 
     def reply(self, chat_id: int, template: str, keyboard: InlineKeyboardMarkup | None = None, **context) -> None:
-        params = {"chat_id": chat_id, "text": telegram_text(template, **context), "parse_mode": ParseMode.HTML}
-        if keyboard is not None:
-            params["reply_markup"] = keyboard.to_dict()
-        self._queue(chat_id, "sendMessage", params)
+        """Queue a templated message: several, in order, if it is too long for one (the keyboard under the last)."""
+        for params in message_calls(chat_id, telegram_text(template, **context), keyboard):
+            self._queue(chat_id, "sendMessage", params)
 
     def call(self, chat_id: int, method: str, params: dict) -> None:
         """Queue any other call (e.g. the evidence documents, made when it is sent)."""
