@@ -151,7 +151,10 @@ def test_an_assessor_moves_a_deadline_in_telegram_and_the_cli_moves_it_again(emu
     assert "1. Sam Candidate — cg-310: due 31 Dec 2099" in listing
     assert "couldn't read that" in ann.send("/deadline 9 2099-01-01")["text"]
     assert "now due 24 Dec 2099" in ann.send("/deadline 1 2099-12-24")["text"]
+    assert "in the past" in ann.send("/deadline 1 2001-01-01")["text"]  # refused here as the CLI refuses it
     assert "no candidates" in bob.send("/deadline 1 2099-12-01")["text"]
+    past = nvqbot(database_url, "deadline", "--candidate", str(SAM), "--unit", "cg-310", "--date", "2001-01-01")
+    assert past.returncode == 1 and "in the past" in past.stderr
     moved = nvqbot(database_url, "deadline", "--candidate", str(SAM), "--unit", "cg-310", "--date", "2099-11-30")
     assert moved.returncode == 0 and "now 30 Nov 2099" in moved.stdout
     assert "due 30 Nov 2099" in submitted.send("/units")["text"]

@@ -111,3 +111,16 @@ def test_an_admin_invites_an_assessor_who_registers_once(engine, banks, submitte
         again = Assessment(Repository(session), banks).redeem_invite(Person(14, 14, "Dan"), code)
     assert again.problem == "used"
     assert act(engine, banks, "queue", newcomer) == []
+
+
+def test_a_wait_for_feedback_that_a_sign_off_overtook_does_not_swallow_later_messages(engine, banks, submitted):
+    [queued] = act(engine, banks, "queue", ANN)
+    first = act(engine, banks, "next_to_judge", ANN, queued.submission_id)
+    act(engine, banks, "judge", ANN, first.answer_id, "met")
+    second = act(engine, banks, "next_to_judge", ANN, queued.submission_id)
+    act(engine, banks, "judge", ANN, second.answer_id, "met")
+    act(engine, banks, "await_text", ANN, second.answer_id, "feedback")  # Not yet, tapped on an older message...
+    assert isinstance(act(engine, banks, "sign_off", ANN, queued.submission_id, True), SignedOff)  # ...then signs off
+    assert act(engine, banks, "take_text", ANN, "Say more about the log.") == ("feedback", Denied.ALREADY_SIGNED_OFF)
+    assert act(engine, banks, "awaited", ANN) is None  # her next message is not swallowed as feedback
+    assert act(engine, banks, "take_text", ANN, "Thanks!") == ("none", Denied.NOTHING_AWAITED)

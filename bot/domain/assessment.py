@@ -72,8 +72,7 @@ class Assessment:
         assessor = self.repo.assessor_by_telegram_id(assessor_telegram_id)
         if assessor is None:
             raise DomainError(f"no assessor with Telegram id {assessor_telegram_id}; add one with 'nvqbot assessor add'")
-        if deadline < self.now().date():
-            raise DomainError(f"the deadline {deadline.isoformat()} is in the past")
+        refuse_past_deadline(deadline, self.now())
         code = secrets.token_urlsafe(12)  # 16 URL-safe characters, fit for a t.me deep link
         return self.repo.add(Invite(code=code, unit_code=unit_code, assessor_id=assessor.id, deadline=deadline))
 
@@ -155,7 +154,14 @@ class Assessment:
         return AssessorRegistered(assessor.name, assessor.role)
 
 
+def refuse_past_deadline(deadline: date, now: datetime) -> None:
+    """The one rule for every deadline set (invites, the CLI, /deadline): today or later."""
+    if deadline < now.date():
+        raise DomainError(f"the deadline {deadline.isoformat()} is in the past")
+
+
 def change_deadline(repo: Repository, enrolment: Enrolment, deadline: date, actor: str, now: datetime) -> Enrolment:
+    refuse_past_deadline(deadline, now)
     previous = enrolment.deadline
     enrolment.deadline = deadline
     repo.add(enrolment)

@@ -24,6 +24,7 @@ class Denied(StrEnum):
     ALREADY_SIGNED_OFF = "already_signed_off"
     NOTHING_AWAITED = "nothing_awaited"
     NO_SUCH_CREDIT = "no_such_credit"
+    DATE_IN_THE_PAST = "date_in_the_past"
 
 
 

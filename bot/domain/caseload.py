@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlmodel import select
 
-from bot.domain.assessment import change_deadline
+from bot.domain.assessment import DomainError, change_deadline
 from bot.domain.assessor_work import AssessorWork, Denied, asked_text
 from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, UnitCoverage, answer_ref, unit_coverage
 from bot.domain.sittings import Person
@@ -170,7 +170,10 @@ class Caseload(AssessorWork):
         if isinstance(found, Denied):
             return found
         assessor, enrolment = found
-        return change_deadline(self.repo, enrolment, deadline, f"assessor:{assessor.id}", self.now())
+        try:
+            return change_deadline(self.repo, enrolment, deadline, f"assessor:{assessor.id}", self.now())
+        except DomainError:
+            return Denied.DATE_IN_THE_PAST
 
     def request_export(self, person: Person, enrolment_id: int) -> tuple[int, str] | Denied:
         """(candidate's Telegram id, unit code) of an enrolment the assessor may export; recorded in the audit trail."""
