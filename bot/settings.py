@@ -5,8 +5,9 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -16,7 +17,15 @@ _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NVQBOT_", env_file=".env", extra="ignore")
 
-    telegram_token: str | None = None
+    def token(self) -> str:
+        return self.telegram_token.get_secret_value() if self.telegram_token else ""
+
+    def database_url_for_people(self) -> str:
+        """The database URL with any password masked, for output and logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    # A secret: printed as '**********' by anything that shows settings; `token()` gives the value.
+    telegram_token: SecretStr | None = None
     # Used to print invite links; asked of the Bot API (getMe) when not set.
     bot_username: str | None = None
     # python-telegram-bot's base_url form: the token is appended after the trailing "/bot".
@@ -38,6 +47,10 @@ class Settings(BaseSettings):
     # Telegram's limits: about 30 messages a second overall, one a second to any one chat.
     send_rate_per_s: float = 30.0
     per_chat_interval_s: float = 1.0
+    # Files: the largest fetched and fingerprinted (the Bot API serves bots at most 20 MB), and how many
+    # are downloaded at once.
+    max_file_bytes: PositiveInt = 20 * 1024 * 1024
+    file_fetch_concurrency: PositiveInt = 4
 
     @field_validator("timezone")
     @classmethod

@@ -11,13 +11,21 @@ import aiohttp
 import httpx
 import pytest
 import pytest_asyncio
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, EndPointNotFound, Forbidden, RetryAfter
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
+from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, RetryAfter, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
 from bot.devtools.chat import HINT, run_terminal_chat
-from bot.devtools.emulator import BotApiEmulator, EmulatorThread
+from bot.devtools.emulator import MAX_DOWNLOAD, BotApiEmulator, EmulatorThread
 
 TOKEN = "123456:TEST-TOKEN"
 USER = 4242
@@ -399,3 +407,147 @@ async def test_terminal_chat(emu):
     assert lines.count("bot (edited)> You chose done") == 1
     assert "(there is no button 7 to press)" in lines  # the edit took the keyboard away
     assert emu.sent_messages(USER)[0]["text"] == "You chose done"
+
+
+@pytest.mark.asyncio
+async def test_a_second_get_updates_while_one_is_open_gets_409_conflict(emu, bot):
+    async with Bot(TOKEN, base_url=emu.base_url) as second:
+        first_poll = asyncio.create_task(bot.get_updates(timeout=10))
+        await asyncio.sleep(0.3)
+        with pytest.raises(Conflict, match="terminated by other getUpdates request; make sure that only one bot"):
+            await second.get_updates(timeout=0)
+        await emu.post_message(USER, "hello")
+        assert [u.message.text for u in await asyncio.wait_for(first_poll, 3)] == ["hello"]
+        assert [u.message.text for u in await second.get_updates(timeout=0)] == ["hello"]  # the poll is closed
+
+        abandoned = asyncio.create_task(bot.get_updates(offset=2, timeout=10))  # a bot that dies mid poll
+        await asyncio.sleep(0.3)
+        abandoned.cancel()
+        await asyncio.sleep(0.3)
+        assert await second.get_updates(offset=2, timeout=0) == ()  # its poll ended with its connection
+    async with Bot("999:OTHER", base_url=emu.base_url) as other_bot:  # conflicts are per bot
+        open_poll = asyncio.create_task(bot.get_updates(offset=2, timeout=1))
+        await asyncio.sleep(0.2)
+        assert await other_bot.get_updates(timeout=0) == ()
+        await open_poll
+    assert [c["error"] for c in emu.calls if c["method"] == "getUpdates"].count(
+        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running") == 1
+
+
+@pytest.mark.asyncio
+async def test_delay_next_makes_calls_hang_and_a_download_can_be_slow(emu, bot):
+    emu.delay_next("sendMessage", 0.6, chat_id=USER)
+    started = time.monotonic()
+    await bot.send_message(777, "another chat: not delayed")
+    assert time.monotonic() - started < 0.4
+    await bot.send_message(USER, "slow")
+    assert time.monotonic() - started >= 0.6
+    started = time.monotonic()
+    await bot.send_message(USER, "only the next one was")
+    assert time.monotonic() - started < 0.4
+
+    update = await emu.post_document(USER, b"%PDF slow evidence", "slow.pdf", "application/pdf")
+    file_id = update["message"]["document"]["file_id"]
+    emu.delay_next("getFile", 0.5)
+    emu.delay_download(file_id, 0.7)
+    started = time.monotonic()
+    telegram_file = await bot.get_file(file_id)
+    assert time.monotonic() - started >= 0.5
+    started = time.monotonic()
+    assert await telegram_file.download_as_bytearray(read_timeout=5) == bytearray(b"%PDF slow evidence")
+    assert time.monotonic() - started >= 0.7
+    assert emu.downloads == [telegram_file.file_path.rsplit(f"{TOKEN}/", 1)[1]]
+
+    emu.delay_next("sendMessage", 5)
+    with pytest.raises(TimedOut):
+        await bot.send_message(USER, "given up by the client", read_timeout=0.3)
+    await asyncio.sleep(0.2)
+    assert "given up by the client" not in [m["text"] for m in emu.sent_messages(USER)]  # dropped with its client
+
+
+@pytest.mark.asyncio
+async def test_get_file_refuses_a_file_over_20_mb(emu, bot):
+    big = await emu.post_document(USER, b"\0" * (MAX_DOWNLOAD + 1), "site-video.mp4", "video/mp4")
+    largest = await emu.post_document(USER, b"\0" * MAX_DOWNLOAD, "just-fits.mp4", "video/mp4")
+    with pytest.raises(BadRequest, match="^File is too big$"):
+        await bot.get_file(big["message"]["document"]["file_id"])
+    assert (await bot.get_file(largest["message"]["document"]["file_id"])).file_size == MAX_DOWNLOAD
+    assert emu.calls[-2]["error"] == "Bad Request: file is too big"
+
+
+@pytest.mark.asyncio
+async def test_forwarded_group_and_forged_chat_messages_and_buttons_parse_in_ptb(emu, bot):
+    day = 1_780_000_000
+    for kind in ("user", "hidden_user", "chat", "channel"):
+        await emu.post_forwarded(USER, f"from a {kind}", kind=kind, name="Jo Bloggs", date=day)
+    await emu.post_message(USER, "in the group", chat_id=-1001234)
+    await emu.post_message(USER, "in someone else's chat", chat_id=999)
+    mine = await bot.send_message(USER, "Question 1", reply_markup=KEYBOARD)
+    theirs = await bot.send_message(999, "Their question", reply_markup=KEYBOARD)
+    await emu.press_button(USER, theirs.message_id, "done", chat_id=999)
+    await emu.press_button(USER, 77, "done", chat_id=-1001234)
+    await emu.press_button(USER, mine.message_id, "skip")
+
+    *forwards, group, forged, their_press, group_press, own_press = await bot.get_updates()
+    origins = [u.message.forward_origin for u in forwards]
+    kinds = [MessageOriginUser, MessageOriginHiddenUser, MessageOriginChat, MessageOriginChannel]
+    assert [type(o) for o in origins] == kinds
+    assert [origins[0].sender_user.full_name, origins[1].sender_user_name, origins[2].sender_chat.title,
+            origins[3].chat.title] == ["Jo Bloggs"] * 4
+    assert {o.date.timestamp() for o in origins} == {day} and forwards[0].message.chat.id == USER
+
+    def where(message):
+        return message.chat.type, message.chat.id, message.from_user.id
+
+    assert where(group.message) == ("supergroup", -1001234, USER)
+    assert where(forged.message) == ("private", 999, USER)
+    their = their_press.callback_query
+    assert (their.message.chat.id, their.message.text, their.from_user.id) == (999, "Their question", USER)
+    assert where(group_press.callback_query.message)[:2] == ("supergroup", -1001234)
+    assert group_press.callback_query.from_user.id == USER
+    assert own_press.callback_query.message.chat.id == USER
+    with pytest.raises(ValueError, match="no message 99"):
+        await emu.press_button(USER, 99, "done")
+
+
+@pytest.mark.asyncio
+async def test_a_nul_and_other_control_characters_reach_the_bot_as_sent(emu, bot):
+    await emu.post_message(USER, "before\x00after\x07 \ud800 end")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{emu.control_url}/message", json={"user_id": USER, "text": "over\u0000control"}) as r:
+            assert r.status == 200
+    direct, controlled = await bot.get_updates()
+    assert direct.message.text == "before\x00after\x07 \ud800 end"
+    assert controlled.message.text == "over\x00control"
+
+
+@pytest.mark.asyncio
+async def test_the_control_api_and_the_thread_post_forwarded_group_and_forged_updates(emu, bot):
+    channel = {"kind": "channel", "name": "Money Tips", "date": 1_780_000_000}
+    pigeon = {"kind": "pigeon", "name": "a", "date": 1}
+    async with aiohttp.ClientSession() as http:
+        for path, body, status in [
+            ("message", {"user_id": USER, "text": "tip", "forwarded": channel}, 200),
+            ("message", {"user_id": USER, "text": "hi all", "chat_id": -5}, 200),
+            ("callback", {"user_id": USER, "message_id": 3, "data": "done", "chat_id": 999}, 200),
+            ("message", {"user_id": USER, "text": "x", "forwarded": pigeon}, 400),
+        ]:
+            async with http.post(f"{emu.control_url}/{path}", json=body) as r:
+                assert r.status == status, await r.text()
+    tip, group, press = await bot.get_updates()
+    assert tip.message.forward_origin.chat.title == "Money Tips"
+    assert (group.message.chat.type, group.message.chat.id) == ("group", -5)
+    assert press.callback_query.message.chat.id == 999
+
+    with EmulatorThread() as thread:
+        thread.post_forwarded(USER, "what my manager said", kind="hidden_user", name="A Manager")
+        thread.post_message(USER, "group hello", chat_id=-42)
+        thread.press_button(USER, 1, "done", chat_id=-42)
+        thread.delay_next("getMyCommands", 0.3)
+        async with Bot(TOKEN, base_url=thread.base_url) as thread_bot:
+            started = time.monotonic()
+            await thread_bot.get_my_commands()
+            assert time.monotonic() - started >= 0.3
+            forwarded, in_group, pressed = await thread_bot.get_updates()
+        assert forwarded.message.forward_origin.sender_user_name == "A Manager"
+        assert in_group.message.chat.id == pressed.callback_query.message.chat.id == -42

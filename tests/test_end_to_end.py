@@ -191,3 +191,18 @@ def test_a_forged_button_changes_nothing(emulator, bot, database_url, engine):
     with transaction(engine) as session:
         assert session.exec(select(func.count()).select_from(QuestionRun)).one() == 1
     assert html("Question 1 of") in sam.press("again")["text"]
+
+
+def test_a_candidate_who_blocked_the_bot_and_writes_again_is_reachable_again(emulator, bot, database_url, engine):
+    add_assessor(database_url)
+    code = invite(database_url)
+    bot.start()
+    sam = Phone(emulator, SAM)
+    sam.send(f"/start {code}")
+    with transaction(engine) as session:  # a reminder to Sam was refused with 403 earlier
+        candidate = Repository(session).candidate_by_telegram_id(SAM)
+        candidate.unreachable_at = candidate.created_at
+        session.add(candidate)
+    sam.send("We log every complaint on the CRM.")
+    with transaction(engine) as session:
+        assert Repository(session).candidate_by_telegram_id(SAM).unreachable_at is None

@@ -78,3 +78,51 @@ def test_the_one_probe_of_an_earlier_answer_becomes_the_first_rung_of_its_ladder
         assert connection.execute(text("SELECT probe FROM answer WHERE question_id = 'q1'")).scalar() == "Who reads the log?"
         assert [r[0] for r in connection.execute(text("SELECT in_follow_up FROM answerpart ORDER BY seq"))] == [False, True]
     engine.dispose()
+
+
+def test_parts_gain_a_forward_origin_and_a_cleaned_mark_and_files_a_time_given_up_and_back(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0008")
+    now = {"t": datetime(2026, 7, 1, 9, 0, tzinfo=UTC)}
+    with engine.begin() as connection:
+        for statement in [
+            "INSERT INTO assessor (telegram_user_id, name, created_at, role) VALUES (1, 'Ann', :t, 'assessor')",
+            "INSERT INTO candidate (telegram_user_id, chat_id, name, created_at, reminders_paused)"
+            " VALUES (2, 2, 'Sam', :t, false)",
+            "INSERT INTO unit (code, title, level, awarding_body, source) VALUES ('u', 'Unit', 3, 'Body', 's.txt')",
+            "INSERT INTO enrolment (candidate_id, unit_code, assessor_id, deadline, status, created_at)"
+            " VALUES (1, 'u', 1, '2030-01-01', 'active', :t)",
+            "INSERT INTO questionrun (enrolment_id, question_set, status, started_at, updated_at)"
+            " VALUES (1, 'knowledge', 'in_progress', :t, :t)",
+            "INSERT INTO answer (run_id, question_id, version, status, probes, started_at)"
+            " VALUES (1, 'q1', 1, 'open', '[]', :t)",
+            "INSERT INTO attachment (kind, file_id, file_unique_id, fetch_attempts, fetch_error)"
+            " VALUES ('voice', 'F1', 'U1', 3, 'Timed out')",
+            "INSERT INTO answerpart (answer_id, seq, text, attachment_id, chat_id, message_id, sent_at, recorded_at)"
+            " VALUES (1, 1, 'I log it.', NULL, 2, 5, :t, :t), (1, 2, NULL, 1, 2, 6, :t, :t)",
+        ]:
+            connection.execute(text(statement), now)
+
+    upgrade(engine)
+    with engine.begin() as connection:
+        parts = connection.execute(text("SELECT text, forwarded_from, text_cleaned FROM answerpart ORDER BY seq")).all()
+        # given up under the old three-attempt rule, for what may have been a timeout: tried again now
+        files = connection.execute(text("SELECT fetch_attempts, fetch_failed_at FROM attachment")).all()
+        origin = {"kind": "channel", "name": "Money Tips", "date": "2026-06-30T08:00:00+00:00"}
+        connection.execute(
+            text("INSERT INTO answerpart (answer_id, seq, text, forwarded_from, text_cleaned, chat_id, message_id,"
+                 " sent_at, recorded_at) VALUES (1, 3, 'Save \u2400 now', :origin, true, 2, 7, :t, :t)"),
+            {**now, "origin": json.dumps(origin)},
+        )
+    assert [tuple(row) for row in parts] == [("I log it.", None, False), (None, None, False)]
+    assert [tuple(row) for row in files] == [(3, None)]
+
+    downgrade(engine, "0008")
+    with engine.begin() as connection:
+        assert [r[0] for r in connection.execute(text("SELECT text FROM answerpart ORDER BY seq"))] == [
+            "I log it.", None, "Save \u2400 now"]
+        columns = connection.execute(text("SELECT * FROM answerpart")).keys()
+        assert "forwarded_from" not in columns and "text_cleaned" not in columns
+        assert "fetch_failed_at" not in connection.execute(text("SELECT * FROM attachment")).keys()
+    upgrade(engine)
+    engine.dispose()

@@ -38,6 +38,18 @@ class IncomingAttachment:
 
 
 @dataclass(frozen=True)
+class ForwardOrigin:
+    """Where a forwarded message came from: it is someone else's words, not the candidate's."""
+
+    kind: str  # user, hidden_user, chat or channel
+    name: str | None  # the sender's name, or the chat's or channel's title
+    date: datetime  # when it was first sent
+
+    def as_record(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "date": self.date.isoformat()}
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     text: str | None
     chat_id: int
@@ -45,6 +57,8 @@ class IncomingMessage:
     update_id: int
     sent_at: datetime
     attachment: IncomingAttachment | None = None
+    forwarded_from: ForwardOrigin | None = None
+    text_cleaned: bool = False  # characters no database can hold were replaced in `text`
 
 
 class Stranger(StrEnum):

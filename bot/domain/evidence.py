@@ -124,7 +124,7 @@ def _iso(value: datetime | None) -> str | None:
 def attachment_record(attachment: Attachment | None) -> dict[str, Any] | None:
     if attachment is None:
         return None
-    return {
+    record = {
         "kind": attachment.kind,
         "file_unique_id": attachment.file_unique_id,
         "file_size": attachment.file_size,
@@ -133,6 +133,32 @@ def attachment_record(attachment: Attachment | None) -> dict[str, Any] | None:
         "file_name": attachment.file_name,
         "sha256": attachment.sha256,
     }
+    if attachment.fetch_failed_at is not None:  # why it never will be (only then: older records keep their digest)
+        record["not_fetched"] = attachment.fetch_error
+    return record
+
+
+def _part(part, attachments) -> dict[str, Any]:
+    record = {
+        "seq": part.seq,
+        "text": part.text,
+        "probe_number": part.probe_number,
+        "sent_at": _iso(part.sent_at),
+        "edited_at": _iso(part.edited_at),
+        "telegram_message_id": part.message_id,
+        "attachment": attachment_record(attachments.get(part.attachment_id)),
+    }
+    # These keys appear only when they say something, so the records of other messages keep their digest.
+    if part.forwarded_from:
+        record["forwarded_from"] = part.forwarded_from  # someone else's words, forwarded by the candidate
+    if part.text_cleaned:
+        record["text_cleaned"] = True  # characters no database holds were replaced by visible stand-ins
+    return record
+
+
+def _own_words(parts, probe_number: int | None) -> str:
+    """What the candidate wrote, in the answer itself or in reply to one probe: forwarded messages are not theirs."""
+    return " ".join(p.text for p in parts if p.text and p.probe_number == probe_number and not p.forwarded_from)
 
 
 def _answers(session: Session, banks: Banks, enrolment: Enrolment) -> list[dict[str, Any]]:
@@ -198,28 +224,17 @@ def _answer(banks: Banks, answer: Answer, parts, questions, judgments, attachmen
         "current": current,
         "status": answer.status,
         "short": asked.get("short"),
-        "answer": " ".join(p.text for p in parts if p.text and p.probe_number is None),
+        "answer": _own_words(parts, None),
         "probes": [
             {
                 "number": number,
                 "text": probe["text"],
                 "asked_at": probe["asked_at"],
-                "reply": " ".join(p.text for p in parts if p.text and p.probe_number == number) or None,
+                "reply": _own_words(parts, number) or None,
             }
             for number, probe in enumerate(answer.probes or [], 1)
         ],
-        "parts": [
-            {
-                "seq": p.seq,
-                "text": p.text,
-                "probe_number": p.probe_number,
-                "sent_at": _iso(p.sent_at),
-                "edited_at": _iso(p.edited_at),
-                "telegram_message_id": p.message_id,
-                "attachment": attachment_record(attachments.get(p.attachment_id)),
-            }
-            for p in parts
-        ],
+        "parts": [_part(p, attachments) for p in parts],
         "assessor_questions": [
             {
                 "assessor": name,

@@ -43,6 +43,7 @@ class AnswerToJudge:
     questions: list[AssessorQuestion]
     judgment: Judgment | None
     privacy_flags: list[PersonalDetail]  # advice: the answer may name a person, a phone number or an e-mail
+    forwarded: list[tuple[str | None, str]]  # messages the candidate forwarded (not their words): (from, text)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,10 @@ class Judging(AssessorWork):
         if assessor is None or not assessor.awaiting:
             return "none", Denied.NOTHING_AWAITED
         kind, answer_id = assessor.awaiting["kind"], assessor.awaiting["answer_id"]
+        # Whatever comes of it (even a refusal: the submission was signed off meanwhile), this message was the
+        # awaited one, so the next is not: a stale wait must never swallow every later message.
+        assessor.awaiting = None
+        self.repo.add(assessor)
         if kind == "feedback":
             attachment = Sittings(self.repo, self.banks, self.now).keep_attachment(voice) if voice else None
             feedback = text or ("[voice note]" if attachment else None)
@@ -179,11 +184,13 @@ class Judging(AssessorWork):
         questions = list(
             self.repo.session.exec(select(AssessorQuestion).where(AssessorQuestion.answer_id == answer.id).order_by(AssessorQuestion.id))
         )
-        text = " ".join(p.text for p in parts if p.text and p.probe_number is None)
+        own = [p for p in parts if not p.forwarded_from]
+        text = " ".join(p.text for p in own if p.text and p.probe_number is None)
         probes = [
-            (probe["text"], " ".join(p.text for p in parts if p.text and p.probe_number == number) or None)
+            (probe["text"], " ".join(p.text for p in own if p.text and p.probe_number == number) or None)
             for number, probe in enumerate(answer.probes, 1)
         ]
+        forwarded = [(p.forwarded_from.get("name"), p.text or "") for p in parts if p.forwarded_from]
         return AnswerToJudge(
             answer_id=answer.id,
             submission_id=submission.id,
@@ -201,5 +208,8 @@ class Judging(AssessorWork):
             attachments=attachments,
             questions=questions,
             judgment=self._judgment(answer),
-            privacy_flags=personal_details(" ".join(filter(None, [text, *(reply for _, reply in probes)]))),
+            privacy_flags=personal_details(
+                " ".join(filter(None, [text, *(reply for _, reply in probes), *(words for _, words in forwarded)]))
+            ),
+            forwarded=forwarded,
         )

@@ -12,6 +12,7 @@ from bot.domain import probing
 from bot.domain.banks import QuestionSet
 from bot.domain.candidate_work import (
     CandidateWork,
+    ForwardOrigin,
     IncomingAttachment,
     IncomingMessage,
     PdChoice,
@@ -32,13 +33,14 @@ from bot.storage.models import (
     QuestionRun,
 )
 
-__all__ = ["IncomingAttachment", "IncomingMessage", "PdChoice", "Person", "Prompt", "Refusal", "Stranger", "UnitProgress"]
+__all__ = ["ForwardOrigin", "IncomingAttachment", "IncomingMessage", "PdChoice", "Person", "Prompt", "Refusal", "Stranger", "UnitProgress"]
 
 @dataclass(frozen=True)
 class PartKept:
     prompt: Prompt
     parts: int
     probe_number: int | None  # the message answers this probe of the answer's (1, 2, 3), if any
+    forwarded_from: ForwardOrigin | None = None  # kept, marked as forwarded: the candidate is asked for their own words
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ class Sittings(CandidateWork):
                 text=message.text,
                 attachment_id=attachment.id if attachment else None,
                 probe_number=len(answer.probes) or None,
+                forwarded_from=message.forwarded_from.as_record() if message.forwarded_from else None,
+                text_cleaned=message.text_cleaned,
                 chat_id=message.chat_id,
                 message_id=message.message_id,
                 update_id=message.update_id,
@@ -174,7 +178,7 @@ class Sittings(CandidateWork):
         self._touch(run)
         enrolment.last_activity_at = self.now()
         self.repo.add(enrolment)
-        return PartKept(self._prompt(enrolment, run), len(parts) + 1, probe_number=len(answer.probes) or None)
+        return PartKept(self._prompt(enrolment, run), len(parts) + 1, len(answer.probes) or None, message.forwarded_from)
 
     def finish(self, person: Person) -> AnswerSaved | ProbeAsked | NothingToFinish | Stranger:
         """The candidate tapped Done: ask the next probe on the ladder while the answer leaves a look-for
@@ -190,7 +194,7 @@ class Sittings(CandidateWork):
         parts = self.repo.parts(answer.id) if answer else []
         if not parts:
             return NothingToFinish(self._prompt(enrolment, run))
-        text = " ".join(p.text for p in parts if p.text)
+        text = " ".join(p.text for p in parts if p.text and not p.forwarded_from)  # the candidate's own words
         asked = [probe["text"] for probe in answer.probes]
         probe = None if any(p.attachment_id for p in parts) else probing.next_probe(question, text, asked)
         if probe is not None:
@@ -313,6 +317,8 @@ class Sittings(CandidateWork):
                     text=edited.text if is_edited else part.text,
                     attachment_id=part.attachment_id,
                     probe_number=part.probe_number,
+                    forwarded_from=part.forwarded_from,
+                    text_cleaned=edited.text_cleaned if is_edited else part.text_cleaned,
                     chat_id=part.chat_id,
                     message_id=part.message_id,
                     update_id=edited.update_id if is_edited else part.update_id,

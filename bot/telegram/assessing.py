@@ -3,14 +3,14 @@
 from datetime import date
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.domain.caseload import CreditConfirmed, SignedOff, UnitNotComplete
 from bot.domain.judging import AllJudged, AnswerToJudge, Asked, Denied
 from bot.domain.sittings import Person
 from bot.telegram import keyboards
 from bot.telegram.evidence import EVIDENCE_CALL
-from bot.telegram.incoming import NEW_MESSAGE, person_of
+from bot.telegram.incoming import NEW_MESSAGE, OwnChatButtonHandler, arguments_of, person_of
 from bot.telegram.work import Work, current_work
 
 
@@ -52,29 +52,31 @@ export = _listing("export_menu.html", keyboards.exports)
 
 
 async def deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/deadline lists the assessor's enrolments; /deadline N YYYY-MM-DD moves the Nth one's deadline."""
+    """/deadline lists the assessor's enrolments, each by its number (the enrolment's id, which never moves);
+    /deadline NUMBER YYYY-MM-DD moves that one's deadline."""
     work, person = current_work(), person_of(update)
     rows = work.caseload.cohort(person)
     if isinstance(rows, Denied):
         work.reply(person.chat_id, "denied.html", denied=rows.value)
         return
-    chosen = _deadline_args(context.args, len(rows))
+    args = arguments_of(context)
+    chosen = _deadline_args(args, {row.enrolment_id: row for row in rows})
     if chosen is None:
-        work.reply(person.chat_id, "deadline.html", rows=rows, changed=None, asked=bool(context.args))
+        work.reply(person.chat_id, "deadline.html", rows=rows, changed=None, asked=bool(args))
         return
-    number, new_date = chosen
-    changed = work.caseload.set_deadline(person, rows[number - 1].enrolment_id, new_date)
+    row, new_date = chosen
+    changed = work.caseload.set_deadline(person, row.enrolment_id, new_date)
     if isinstance(changed, Denied):
         work.reply(person.chat_id, "denied.html", denied=changed.value)
     else:
-        work.reply(person.chat_id, "deadline.html", rows=rows, changed=rows[number - 1], new_date=new_date, asked=True)
+        work.reply(person.chat_id, "deadline.html", rows=rows, changed=row, new_date=new_date, asked=True)
 
 
-def _deadline_args(args: list[str], count: int):
-    if len(args) != 2 or not args[0].isdigit() or not 1 <= int(args[0]) <= count:
+def _deadline_args(args: list[str], rows: dict):
+    if len(args) != 2 or not args[0].isdigit() or int(args[0]) not in rows:
         return None
     try:
-        return int(args[0]), date.fromisoformat(args[1])
+        return rows[int(args[0])], date.fromisoformat(args[1])
     except ValueError:
         return None
 
@@ -152,4 +154,4 @@ def register(application: Application) -> None:
     commands = {"queue": queue, "cohort": cohort, "export": export, "deadline": deadline, "invite_assessor": invite_assessor}
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
-    application.add_handler(CallbackQueryHandler(button, pattern=ASSESSOR_ACTIONS))
+    application.add_handler(OwnChatButtonHandler(button, pattern=ASSESSOR_ACTIONS))

@@ -18,7 +18,15 @@ from bot.domain.sittings import (
 )
 from bot.domain.submissions import Review
 from bot.telegram import assessing, keyboards
-from bot.telegram.incoming import ATTACHMENT, NEW_MESSAGE, PRIVATE, incoming_of, person_of
+from bot.telegram.incoming import (
+    ATTACHMENT,
+    EDITED_MESSAGE,
+    NEW_MESSAGE,
+    OwnChatButtonHandler,
+    arguments_of,
+    incoming_of,
+    person_of,
+)
 from bot.telegram.work import current_work
 
 
@@ -32,7 +40,8 @@ def _show(person: Person, outcome, **extra) -> None:
     elif isinstance(outcome, Prompt):
         work.reply(person.chat_id, "prompt.html", keyboard=keyboards.answering(), prompt=outcome, **extra)
     elif isinstance(outcome, PartKept):
-        work.reply(person.chat_id, "part_kept.html", keyboard=keyboards.answering(), outcome=outcome)
+        template = "forwarded_kept.html" if outcome.forwarded_from else "part_kept.html"
+        work.reply(person.chat_id, template, keyboard=keyboards.answering(), outcome=outcome)
     elif isinstance(outcome, ProbeAsked):
         work.reply(person.chat_id, "probe.html", keyboard=keyboards.answering(), outcome=outcome)
     elif isinstance(outcome, NothingToFinish):
@@ -46,15 +55,15 @@ def _show(person: Person, outcome, **extra) -> None:
 
 # commands
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    work, person = current_work(), person_of(update)
-    if not context.args:
+    work, person, args = current_work(), person_of(update), arguments_of(context)
+    if not args:
         resumed = work.sittings.resume(person)
         if isinstance(resumed, Prompt):
             _show(person, resumed, resumed=True)
         else:
             work.reply(person.chat_id, "start_without_code.html", enrolled=resumed is Stranger.NOTHING_OPEN)
         return
-    outcome = work.assessment.redeem_invite(person, context.args[0])
+    outcome = work.assessment.redeem_invite(person, args[0])
     if isinstance(outcome, AssessorRegistered):
         work.reply(person.chat_id, "assessor_registered.html", outcome=outcome)
     elif isinstance(outcome, InviteRefused):
@@ -65,7 +74,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    current_work().reply(update.effective_chat.id, "help.html")
+    current_work().reply(person_of(update).chat_id, "help.html")
 
 
 async def continue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,11 +149,11 @@ async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    current_work().reply(update.effective_chat.id, "not_text.html")
+    current_work().reply(person_of(update).chat_id, "not_text.html")
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    current_work().reply(update.effective_chat.id, "unknown_command.html")
+    current_work().reply(person_of(update).chat_id, "unknown_command.html")
 
 
 # buttons
@@ -189,6 +198,14 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _show(person, Refusal.NOT_YOURS)
 
 
+async def foreign_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button pressed anywhere but the presser's own chat with the bot (a group, a forged chat): refused in
+    their own chat, and nothing done."""
+    work, person = current_work(), person_of(update)
+    work.answer_button(person.chat_id, update.callback_query.id)
+    work.reply(person.chat_id, "foreign_button.html")
+
+
 async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hand a handler's exception back to the pipeline, which rolls the update's transaction back."""
     current_work().failure = context.error
@@ -213,6 +230,7 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(NEW_MESSAGE & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(NEW_MESSAGE & (filters.TEXT | ATTACHMENT), message))
     application.add_handler(MessageHandler(NEW_MESSAGE, not_text))
-    application.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & (filters.TEXT | filters.CAPTION), edited))
-    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(MessageHandler(EDITED_MESSAGE & (filters.TEXT | filters.CAPTION), edited))
+    application.add_handler(OwnChatButtonHandler(button))
+    application.add_handler(CallbackQueryHandler(foreign_button))  # every press the handlers above would not take
     application.add_error_handler(record_failure)
