@@ -20,10 +20,12 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-# Advisory lock keys (any 64-bit numbers, fixed for nvqbot).
-ACTIVE_KEY = 0x6E7671_0001
-STARTUP_KEY = 0x6E7671_0002
-AUDIT_KEY = 0x6E7671_0003
+# Advisory lock keys: (one of these, the schema's hash), so that nvqbot deployments in different schemas of one
+# PostgreSQL database (the test suite's, or a centre's staging beside production) never hold each other's locks.
+ACTIVE_KEY = 0x6E760001
+STARTUP_KEY = 0x6E760002
+AUDIT_KEY = 0x6E760003
+_KEYS = ":key, hashtext(current_schema())"
 
 
 def _sqlite_path(engine: Engine) -> Path | None:
@@ -41,7 +43,7 @@ class ActiveLock:
         """Take the lock if no other process holds it; True when this process now holds it."""
         if self.engine.dialect.name == "postgresql":
             connection = self.engine.connect()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ACTIVE_KEY}).scalar()
+            got = connection.execute(text(f"SELECT pg_try_advisory_lock({_KEYS})"), {"key": ACTIVE_KEY}).scalar()
             connection.commit()
             if got:
                 self._connection = connection
@@ -88,12 +90,12 @@ def startup_lock(engine: Engine) -> Iterator[None]:
     """Hold while migrating and loading units, so two starting processes never do it at once."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_KEY})
+            connection.execute(text(f"SELECT pg_advisory_lock({_KEYS})"), {"key": STARTUP_KEY})
             connection.commit()
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_KEY})
+                connection.execute(text(f"SELECT pg_advisory_unlock({_KEYS})"), {"key": STARTUP_KEY})
                 connection.commit()
         return
     path = _sqlite_path(engine)
@@ -112,4 +114,4 @@ def startup_lock(engine: Engine) -> Iterator[None]:
 def audit_lock(session: Session) -> None:
     """Taken before reading the trail's last event; held until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_KEY})
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_KEYS})"), {"key": AUDIT_KEY})
