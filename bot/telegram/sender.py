@@ -88,8 +88,11 @@ class OutboxSender:
                     raise self._fatal
                 self._news.clear()
                 wait = self._start_due()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that arrives
+                # as the event is set, and the sender would then never stop.
                 try:
-                    await asyncio.wait_for(self._news.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._news.wait()
                 except TimeoutError:
                     pass
         finally:

@@ -121,8 +121,9 @@ class BotApi(EmulatorState):
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
                     break
-                try:
-                    await asyncio.wait_for(self._updates_changed.wait(), remaining)
+                try:  # asyncio.timeout: wait_for on Python 3.11 can lose a cancellation
+                    async with asyncio.timeout(remaining):
+                        await self._updates_changed.wait()
                 except TimeoutError:
                     break
         return copy.deepcopy(self._updates[:limit])
