@@ -1,6 +1,7 @@
 """Shared fixtures. Database tests run on SQLite always, and on PostgreSQL when NVQBOT_TEST_POSTGRES_URL is set."""
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -42,8 +43,19 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, telegram_token=None, _env_file=None)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, banks: Banks) -> Path:
+    """A SQLite database migrated and loaded with the banks once per test process, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "nvqbot.db"
+    open_database(Settings(database_url=f"sqlite:///{path}", telegram_token=None, _env_file=None), banks).dispose()
+    return path
+
+
 @pytest.fixture
-def engine(settings: Settings, banks: Banks):
+def engine(settings: Settings, banks: Banks, sqlite_template: Path):
+    """The database set up as the bot sets it up (migrations, units), ready for a test."""
+    if settings.database_url.startswith("sqlite:///"):
+        shutil.copyfile(sqlite_template, settings.database_url.removeprefix("sqlite:///"))
     engine = open_database(settings, banks)
     yield engine
     engine.dispose()

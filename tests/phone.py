@@ -1,12 +1,21 @@
 """A candidate's phone, for end-to-end tests: sends messages and presses buttons through the Bot API emulator."""
 
-import re
+import json
 import time
+from datetime import date
+from functools import cache
 
 from markupsafe import escape
 
+from bot.bootstrap import open_database
 from bot.devtools.emulator import EmulatorThread
-from tests.botprocess import nvqbot
+from bot.documents import render_json
+from bot.domain.assessment import Assessment
+from bot.domain.banks import Banks
+from bot.domain.evidence import record_for
+from bot.settings import PROJECT_ROOT, Settings
+from bot.storage.db import transaction
+from bot.storage.repository import Repository
 
 PROBE_MARK = "Reply in as many messages as you like, then tap <b>Done</b>"
 
@@ -87,12 +96,45 @@ def _callbacks(message: dict) -> list[str]:
     return [button.get("callback_data") for row in keyboard for button in row]
 
 
+# Set-up for end-to-end tests runs in this process, through the domain calls `nvqbot assessor add` and
+# `nvqbot invite` make (tests/test_cli.py drives those commands themselves): a CLI process per step would
+# cost seconds of start-up each.
+
+
+@cache
+def _banks() -> Banks:
+    return Banks.load(PROJECT_ROOT / "question_banks")
+
+
+def _in_domain(database_url: str, action):
+    engine = open_database(Settings(database_url=database_url, telegram_token=None, _env_file=None), _banks())
+    try:
+        with transaction(engine) as session:
+            return action(Assessment(Repository(session), _banks()), session)
+    finally:
+        engine.dispose()
+
+
 def add_assessor(database_url: str, telegram_id: int = 11) -> None:
-    added = nvqbot(database_url, "assessor", "add", "--telegram-id", str(telegram_id), "--name", "Ann Assessor")
-    assert added.returncode == 0, added.stderr
+    _in_domain(database_url, lambda assessment, _: assessment.add_assessor(telegram_id, "Ann Assessor"))
 
 
 def invite(database_url: str, unit: str = "cg-310", assessor: int = 11, deadline: str = "2099-12-31") -> str:
-    made = nvqbot(database_url, "invite", "--unit", unit, "--assessor", str(assessor), "--deadline", deadline)
-    assert made.returncode == 0, made.stderr
-    return re.search(r"Invite code: (\S+)", made.stdout).group(1)
+    due = date.fromisoformat(deadline)
+    return _in_domain(database_url, lambda assessment, _: assessment.create_invite(unit, assessor, due).code)
+
+
+def exported(database_url: str, candidate: int, unit: str = "cg-310") -> dict:
+    """The candidate's evidence record for the unit, as `nvqbot export --candidate … --unit …` prints it."""
+    record = _in_domain(database_url, lambda _, session: record_for(session, _banks(), candidate, unit))
+    return json.loads(render_json(record))
+
+
+def enrolled(emulator: EmulatorThread, bot, database_url: str, user_id: int, first_name: str = "Sam") -> "Phone":
+    """A candidate enrolled on cg-310 by invite, the bot running, looking at question 1."""
+    add_assessor(database_url)
+    code = invite(database_url)
+    bot.start()
+    phone = Phone(emulator, user_id, first_name, "Candidate")
+    assert "Question 1 of" in phone.send(f"/start {code}")["text"]
+    return phone

@@ -11,8 +11,7 @@ from bot.domain import probing
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import transaction
 from bot.storage.models import Attachment
-from tests.botprocess import nvqbot
-from tests.phone import PROBE_MARK, Phone, add_assessor, html, invite, wait_until
+from tests.phone import PROBE_MARK, Phone, enrolled, exported, html, wait_until
 
 pytestmark = pytest.mark.slow
 SAM = 501
@@ -24,19 +23,11 @@ FULL_ANSWER = (
 
 @pytest.fixture
 def sam(emulator, bot, database_url) -> Phone:
-    """Sam, enrolled on cg-310 by invite, looking at question 1."""
-    add_assessor(database_url)
-    code = invite(database_url)
-    bot.start()
-    phone = Phone(emulator, SAM, "Sam", "Candidate")
-    assert "Question 1 of" in phone.send(f"/start {code}")["text"]
-    return phone
+    return enrolled(emulator, bot, database_url, SAM)
 
 
 def answers(database_url: str) -> list[dict]:
-    exported = nvqbot(database_url, "export", "--candidate", str(SAM), "--unit", "cg-310")
-    assert exported.returncode == 0, exported.stderr
-    return json.loads(exported.stdout)["evidence"]["answers"]
+    return exported(database_url, SAM)["evidence"]["answers"]
 
 
 def test_the_command_menu_is_registered(sam, emulator):

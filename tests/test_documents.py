@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot import documents
+from bot import documents, pdf
 from bot.domain.assessment import Assessment, DomainError
 from bot.domain.digest import differences, sha256_hex
 from bot.domain.evidence import record_for
@@ -327,7 +327,7 @@ def test_an_xhtml2pdf_error_is_raised(engine, banks, story, monkeypatch):
 
         return Result()
 
-    monkeypatch.setattr(documents.pisa, "CreatePDF", failing)
+    monkeypatch.setattr(pdf.pisa, "CreatePDF", failing)
     with pytest.raises(documents.DocumentError, match="cannot draw this"):
         documents.render_pdf("transcript", r)
 

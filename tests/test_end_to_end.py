@@ -1,6 +1,5 @@
 """The whole stack over the wire: the real bot process, PTB's HTTP client, the Bot API emulator, a database."""
 
-import json
 from datetime import date, timedelta
 
 import pytest
@@ -11,8 +10,7 @@ from bot.domain.sittings import Person
 from bot.storage.db import transaction
 from bot.storage.models import AnswerPart, Candidate, Enrolment, InboundUpdate, QuestionRun
 from bot.storage.repository import Repository
-from tests.botprocess import nvqbot
-from tests.phone import Phone, add_assessor, html, invite, wait_until
+from tests.phone import Phone, add_assessor, exported, html, invite, wait_until
 
 pytestmark = pytest.mark.slow
 SAM = 501
@@ -28,10 +26,6 @@ def knowledge_questions(banks, unit: str):
     return [q for question_set in banks.unit(unit).knowledge_sets for q in question_set.questions]
 
 
-def export(database_url: str, candidate: int, unit: str = "cg-310") -> dict:
-    exported = nvqbot(database_url, "export", "--candidate", str(candidate), "--unit", unit, "--format", "json")
-    assert exported.returncode == 0, exported.stderr
-    return json.loads(exported.stdout)
 
 
 def count_rows(engine, model) -> int:
@@ -64,7 +58,7 @@ def test_invite_start_answers_and_export_surviving_a_kill(emulator, bot, databas
         sam.answer(f"Customers come back when we sort things out <quickly> & fairly. {FULL_ANSWER}")
     assert "send /pd" in sam.received[-1]["text"]
 
-    transcript = export(database_url, SAM)["evidence"]
+    transcript = exported(database_url, SAM)["evidence"]
     answers = transcript["answers"]
     assert [{c["ref"] for c in a["criteria"]} for a in answers] == [set(q.criteria) for q in questions]
     assert answers[1]["answer"] == SECOND_ANSWER
@@ -85,13 +79,13 @@ def test_whole_knowledge_sets_of_f6_and_310_export_with_mapped_criteria(emulator
             phone.answer(f"{unit} answer {number}: {FULL_ANSWER}")
         assert "send /pd" in phone.received[-1]["text"]
 
-        answers = export(database_url, user_id, unit)["evidence"]["answers"]
+        answers = exported(database_url, user_id, unit)["evidence"]["answers"]
         assert [a["answer"] for a in answers] == [f"{unit} answer {n}: {FULL_ANSWER}" for n in range(1, len(questions) + 1)]
         for answer, question in zip(answers, questions):
             assert {c["ref"] for c in answer["criteria"]} == set(question.criteria)
             expected = {(c.target.unit, c.target.ref) for ref in question.criteria for c in banks.credits_from(unit, ref)}
             assert {(m["unit"], m["ref"]) for m in answer["credits"]} == expected
-    f6_answers = export(database_url, 601, "edexcel-f6")["evidence"]["answers"]
+    f6_answers = exported(database_url, 601, "edexcel-f6")["evidence"]["answers"]
     on_item_10 = next(a for a in f6_answers if ("edexcel-f6", "10") in [(c["unit"], c["ref"]) for c in a["criteria"]])
     assert {"cg-310:310.4.1", "ics-nos:K1", "nhs-cs:K1"} <= {f"{m['unit']}:{m['ref']}" for m in on_item_10["credits"]}
 

@@ -126,3 +126,20 @@ def test_parts_gain_a_forward_origin_and_a_cleaned_mark_and_files_a_time_given_u
         assert "fetch_failed_at" not in connection.execute(text("SELECT * FROM attachment")).keys()
     upgrade(engine)
     engine.dispose()
+
+
+def test_the_numbered_files_name_alembics_one_head_and_a_migrated_database_is_at_it(database_url):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.db import MIGRATIONS_DIR, applied_revision, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_heads() == [head_revision()]  # one line of migrations, the newest file its head
+    engine = make_engine(database_url)
+    assert applied_revision(engine) is None
+    upgrade(engine)
+    assert applied_revision(engine) == head_revision()
+    engine.dispose()

@@ -19,6 +19,7 @@ import pdfplumber
 import pytest
 
 from bot import documents
+from bot import pdf as pdf_layout
 from bot.bootstrap import open_database
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
@@ -217,7 +218,7 @@ def test_every_glyph_of_any_script_is_in_the_face_that_draws_it(record, capfd):
     capfd.readouterr()
     pdf = documents.render_pdf("transcript", record)
     assert capfd.readouterr().err == ""  # no "cannot draw" warning, nor any other
-    firago = documents._text_font_coverage()
+    firago = pdf_layout._text_font_coverage()
     cmaps = {"STSongStd-Light": "UniGB-UCS2-H", "HeiseiMin-W3": "UniJIS-UCS2-H", "HYSMyeongJo-Medium": "UniKS-UCS2-H"}
     seen = set()
     for page in pages(pdf):
@@ -275,9 +276,9 @@ def test_the_long_reference_wraps_inside_its_coverage_cell_and_reads_back_whole(
 def test_the_column_check_finds_a_word_that_runs_over(record):
     """A control: without the wrapping rule the long reference runs over its column, and the check says so."""
     html = documents.render_html("coverage", record).replace("overflow-wrap: break-word; word-wrap: break-word;", "")
-    documents._text_font_coverage()
+    pdf_layout._text_font_coverage()
     out = io.BytesIO()
-    documents.pisa.CreatePDF(documents._pdf_ready(html), dest=out, encoding="utf-8")
+    pdf_layout.pisa.CreatePDF(pdf_layout._pdf_ready(html), dest=out, encoding="utf-8")
     assert any(long_ref(record)[:20] in line for line in overruns(out.getvalue()))
 
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.storage.db import transaction
 from bot.storage.models import AnswerPart, Attachment, Candidate, InboundUpdate
 from tests.botprocess import nvqbot
-from tests.phone import Phone, add_assessor, invite, wait_until
+from tests.phone import Phone, add_assessor, enrolled, exported, invite, wait_until
 
 pytestmark = pytest.mark.slow
 SAM, KIM = 501, 502
@@ -22,19 +22,7 @@ FULL_ANSWER = (
 
 @pytest.fixture
 def sam(emulator, bot, database_url) -> Phone:
-    """Sam, enrolled on cg-310, looking at question 1; the bot running."""
-    add_assessor(database_url)
-    code = invite(database_url)
-    bot.start()
-    phone = Phone(emulator, SAM, "Sam", "Candidate")
-    assert "Question 1 of" in phone.send(f"/start {code}")["text"]
-    return phone
-
-
-def exported(database_url: str) -> dict:
-    made = nvqbot(database_url, "export", "--candidate", str(SAM), "--unit", "cg-310")
-    assert made.returncode == 0, made.stderr
-    return json.loads(made.stdout)
+    return enrolled(emulator, bot, database_url, SAM)
 
 
 def processed(engine, update: dict) -> bool:
@@ -63,7 +51,7 @@ def test_a_forged_button_from_another_persons_chat_or_a_group_changes_nothing(sa
 
     assert chat_of(engine, SAM) == SAM  # outcomes and reminders still go to Sam's own chat
     assert {chat: len(emulator.sent_messages(chat)) for chat in (KIM, GROUP)} == before
-    assert [a["status"] for a in exported(database_url)["evidence"]["answers"]] == ["open"]  # Done was not applied
+    assert [a["status"] for a in exported(database_url, SAM)["evidence"]["answers"]] == ["open"]  # Done was not applied
     assert "Question 2 of" in sam.press("done")["text"]  # Sam's own button still works
 
 
@@ -96,7 +84,7 @@ def test_a_forwarded_message_is_kept_as_forwarded_and_the_candidate_is_asked_for
     sam.send("I log each complaint on the CRM and my team leader reviews the log every week.")
     sam.press("done")
 
-    record = exported(database_url)
+    record = exported(database_url, SAM)
     [answer] = record["evidence"]["answers"]
     forwarded, own = answer["parts"]
     assert forwarded["forwarded_from"] == {"kind": "user", "name": "Jo Bloggs", "date": "2026-07-01T10:00:00+00:00"}
@@ -124,7 +112,7 @@ def test_a_nul_and_other_control_characters_are_kept_visible_and_marked_and_the_
     assert "Got it" in sam.send("We log it\x00 on the CRM\x07 system \ud800 straight away.")["text"]
     assert "2 messages so far" in sam.send(FULL_ANSWER)["text"]  # still running, and nothing lost
     sam.press("done")
-    parts = exported(database_url)["evidence"]["answers"][0]["parts"]
+    parts = exported(database_url, SAM)["evidence"]["answers"][0]["parts"]
     assert parts[0]["text"] == "We log it\u2400 on the CRM\u2407 system \ufffd straight away."
     assert parts[0]["text_cleaned"] is True and "text_cleaned" not in parts[1]
     with transaction(engine) as session:  # the raw update is kept as Telegram sent it
@@ -161,7 +149,7 @@ def test_files_are_fetched_beside_the_updates_with_retries_and_a_refusal_is_reco
     assert document.sha256 is None and document.fetch_error.startswith("FileRefused: too big: 200,005 bytes")
     assert not any(path.endswith(".pdf") for path in emulator.downloads)  # its size was checked first
     sam.press("done")
-    files = [p["attachment"] for p in exported(database_url)["evidence"]["answers"][0]["parts"]]
+    files = [p["attachment"] for p in exported(database_url, SAM)["evidence"]["answers"][0]["parts"]]
     assert files[0]["sha256"] == voice.sha256 and "not_fetched" not in files[0]
     assert files[1]["sha256"] is None and files[1]["not_fetched"] == document.fetch_error
 
