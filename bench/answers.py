@@ -160,6 +160,7 @@ class Child:
         self.log_path = workdir / f"{kind}.log"
         self.profile = profile
         self.process: subprocess.Popen | None = None
+        self.stats_file: Path | None = None  # the nvqbot child writes its statement and commit counts here
 
     async def start(self, timeout: float = 60.0) -> None:
         command = [sys.executable, str(Path(__file__).resolve()), "--serve", self.kind,
@@ -168,6 +169,8 @@ class Child:
             command += ["--database-url", self.database_url]
         if self.profile:
             command += ["--profile", str(self.profile)]
+        if self.stats_file:
+            command += ["--stats-file", str(self.stats_file)]
         with self.log_path.open("ab") as log_file:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
@@ -248,14 +251,35 @@ async def _nvqbot(args: argparse.Namespace) -> None:
         telegram_file_url=args.file_url,
         database_url=args.database_url,
         poll_timeout=CHILD_POLL_TIMEOUT,
+        messages_per_minute=1_000_000,  # scripted candidates answer far faster than the flood limit lets a person
         _env_file=None,
     )
     banks = load_banks([settings.banks_dir])
     engine = open_database(settings, banks)
+    counts = _count_database_work(engine)
     try:
         await serve(settings, engine, banks)
     finally:
         engine.dispose()
+        if args.stats_file:
+            Path(args.stats_file).write_text(json.dumps(counts))
+
+
+def _count_database_work(engine) -> dict:
+    """Count the SQL statements (an executemany counts once) and the commits the bot makes, from now on."""
+    from sqlalchemy import event
+
+    counts = {"statements": 0, "commits": 0}
+
+    def statement(*_args) -> None:
+        counts["statements"] += 1
+
+    def commit(*_args) -> None:
+        counts["commits"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    return counts
 
 
 async def _bare_ptb(args: argparse.Namespace) -> None:
@@ -334,6 +358,7 @@ class Figures:
     probes: int
     latencies_ms: list[float]
     driver_cpu: float  # share of one core this process (emulator + candidates) used
+    database_work: dict | None = None  # the bot's SQL statements and commits over the run (full stack only)
 
     @property
     def updates_per_s(self) -> float:
@@ -490,11 +515,13 @@ async def run_full_stack(kind: str, args: argparse.Namespace, workdir: Path) -> 
         emulator = BenchEmulator()
         await emulator.start()
         child = Child("nvqbot", emulator, database_url, workdir, _profile_path(args, f"nvqbot-{kind}"))
+        child.stats_file = workdir / f"nvqbot-{kind}-counts.json"
         try:
             await child.start()
             figures = await drive(child, emulator, args.candidates, args.concurrency, nvqbot_candidate, questions)
         finally:
             await shut_down(child, emulator)
+        figures.database_work = _read_counts(child.stats_file)
         if figures.answers != args.candidates * questions:
             raise BenchFailure(f"[{kind}] {figures.answers} questions answered, expected {args.candidates * questions}")
         check_answers(database_url, args.candidates, questions)
@@ -523,6 +550,14 @@ async def shut_down(child: Child, emulator: BenchEmulator) -> None:
         await emulator.stop()
     finally:
         server_log.setLevel(level)
+
+
+def _read_counts(path: Path) -> dict | None:
+    """What the bot child counted (written as it stops; includes start-up and any reminder sweep)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _profile_path(args: argparse.Namespace, name: str) -> Path | None:
@@ -560,6 +595,11 @@ async def bench(args: argparse.Namespace, databases: list[str]) -> dict:
             if full.probes:
                 print(f"  note: the bot asked {full.probes} follow-up(s); each was answered by pressing done again")
             ratio = full.updates_per_s / bare.updates_per_s
+            work = full.database_work or {}
+            per_update = {name: round(n / full.updates, 2) for name, n in work.items()} if full.updates else {}
+            if per_update:
+                print(f"  database work per update: {per_update.get('statements')} SQL statements, "
+                      f"{per_update.get('commits')} commits (start-up and reminder sweeps included)", flush=True)
             print(f"  ratio full stack / bare PTB (updates/s): {ratio:.3f}; all {args.candidates * questions} "
                   f"answers stored complete exactly once per question", flush=True)
             result[kind] = {
@@ -571,6 +611,8 @@ async def bench(args: argparse.Namespace, databases: list[str]) -> dict:
                 "bare_p50_ms": round(bare.percentile(0.5), 2),
                 "bare_p99_ms": round(bare.percentile(0.99), 2),
                 "ratio": round(ratio, 4),
+                "statements_per_update": per_update.get("statements"),
+                "commits_per_update": per_update.get("commits"),
             }
     return result
 
@@ -603,6 +645,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--file-url", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help=argparse.SUPPRESS)
+    parser.add_argument("--stats-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         return args

@@ -1,24 +1,28 @@
 """The nvqbot command line."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.bootstrap import open_database
+from bot.bootstrap import load_checked_banks, open_database
 from bot.domain.assessment import Assessment, DomainError
 from bot.domain.banks import Banks, BanksInvalid, describe_banks, load_banks
+from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.domain.sittings import Sittings
 from bot.rendering import cli_text
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.db import DatabaseUnavailable, transaction
+from bot.storage.ids import stored_id
 from bot.storage.repository import Repository
 
 app = typer.Typer(help="nvqbot: evidence for NVQ units, gathered in Telegram.", no_args_is_help=True)
@@ -34,13 +38,13 @@ app.add_typer(audit_app, name="audit")
 EXPORT_FORMATS = ("html", "pdf", "json")
 
 
-def _refuse(problem: str, code: int = 1, **values) -> None:
+def _refuse(problem: str, code: int = 1, **values) -> NoReturn:
     """One line on stderr (`problem` names its wording in error.txt), then exit with `code`."""
     typer.echo(cli_text("error.txt", problem=problem, **values), err=True)
     raise typer.Exit(code)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     """A refusal the domain worded (DomainError, DatabaseUnavailable), as one line."""
     _refuse("message", message=message)
 
@@ -55,10 +59,11 @@ def _settings() -> Settings:
 
 def _banks(settings: Settings, paths: list[Path] | None = None) -> Banks:
     try:
-        return load_banks(paths or [settings.banks_dir])
+        # An explicit check (`banks check PATH`) always checks; starts reuse banks checked before.
+        return load_banks(paths) if paths else load_checked_banks([settings.banks_dir], settings.cache_dir)
     except BanksInvalid as invalid:
         typer.echo(cli_text("banks_invalid.txt", problems=invalid.problems), err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def _database(settings: Settings):
@@ -76,12 +81,12 @@ def _deadline(text: str) -> date:
         _refuse("bad_date", text_given=text)
 
 
-def _work(engine, banks, action):
+def _work(engine, banks, action, limits: Limits = DEFAULT_LIMITS):
     """Run `action(assessment, repo)` in one transaction, turning refusals into one clear line."""
     try:
         with transaction(engine) as session:
             repo = Repository(session)
-            return action(Assessment(repo, banks), repo)
+            return action(Assessment(repo, banks, limits=limits), repo)
     except DomainError as error:
         _fail(str(error))
 
@@ -100,7 +105,7 @@ def banks_check(
 ) -> None:
     """Check bank files; prints file:line: message for each problem and exits 1 if there are any."""
     settings = _settings()
-    banks = _banks(settings, paths)
+    banks = _banks(settings, paths or [settings.banks_dir])
     typer.echo(cli_text("banks_ok.txt", banks=banks))
 
 
@@ -128,17 +133,30 @@ def assessor_add(
 
 @app.command()
 def invite(
-    unit: str = typer.Option(..., help="Unit code, e.g. cg-310."),
-    assessor: int = typer.Option(..., help="The assessor's Telegram user id."),
-    deadline: str = typer.Option(..., help="Assessment deadline, YYYY-MM-DD."),
+    unit: str = typer.Option(None, help="Unit code, e.g. cg-310."),
+    assessor: int = typer.Option(None, help="The assessor's Telegram user id."),
+    deadline: str = typer.Option(None, help="Assessment deadline, YYYY-MM-DD."),
+    revoke: str = typer.Option(None, help="Revoke this unused code (a candidate's or an assessor's) instead.",
+                               metavar="CODE"),
 ) -> None:
-    """Make a one-use enrolment code and its Telegram link."""
-    due = _deadline(deadline)
+    """Make a one-use enrolment code and its Telegram link (it works for NVQBOT_INVITE_VALID_DAYS), or revoke one."""
     settings = _settings()
+    if revoke is not None:
+        if unit or assessor or deadline:
+            _refuse("revoke_alone")
+        engine, banks = _database(settings)
+        revoked = _work(engine, banks, lambda assessment, _: assessment.revoke_invite(revoke))
+        typer.echo(cli_text("invite_revoked.txt", invite=revoked))
+        return
+    if None in (unit, assessor, deadline):
+        _refuse("invite_needs")
+    due = _deadline(deadline)
     engine, banks = _database(settings)
-    created = _work(engine, banks, lambda assessment, _: assessment.create_invite(unit, assessor, due))
+    limits = Limits.from_settings(settings)
+    created = _work(engine, banks, lambda assessment, _: assessment.create_invite(unit, assessor, due), limits)
     username = settings.bot_username or asyncio.run(_bot_username(settings))
-    typer.echo(cli_text("invite.txt", invite=created, username=username))
+    expires = created.expires_at.astimezone(settings.tz)
+    typer.echo(cli_text("invite.txt", invite=created, username=username, expires=expires, timezone=settings.timezone))
 
 
 async def _bot_username(settings: Settings) -> str | None:
@@ -188,7 +206,7 @@ def candidates() -> None:
         sittings = Sittings(repo, banks)
         listed = []
         for candidate in repo.candidates():
-            for enrolment in repo.enrolments(candidate.id):
+            for enrolment in repo.enrolments(stored_id(candidate)):
                 progress = sittings.unit_progress(enrolment) if banks.unit(enrolment.unit_code) else None
                 listed.append({"candidate": candidate, "enrolment": enrolment, "progress": progress})
         return listed
@@ -222,6 +240,7 @@ def export(
     if out is None:
         typer.echo(render_json(_records(engine, banks, candidate, unit)))
         return
+    assert unit is not None, "--out without --unit is refused above"
     try:
         written = write_exports(engine, banks, candidate, unit, formats, out)
     except DomainError as error:
@@ -240,7 +259,7 @@ def _records(engine, banks: Banks, candidate: int, unit: str | None):
         person = repo.candidate_by_telegram_id(candidate)
         if person is None:
             return None
-        return [record_for(repo.session, banks, candidate, e.unit_code) for e in repo.enrolments(person.id)]
+        return [record_for(repo.session, banks, candidate, e.unit_code) for e in repo.enrolments(stored_id(person))]
 
     records = _work(engine, banks, gather)
     if records is None:
@@ -387,10 +406,8 @@ def _run_until_stopped(coroutine) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
     asyncio.run(main())
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'nvqbot.db'}"
     timezone: str = "Europe/London"
     banks_dir: Path = PROJECT_ROOT / "question_banks"
+    # Question banks once checked are kept here, keyed by their bytes and the checking code, so a start
+    # need not check them again; "" for no cache.
+    cache_dir: Path | None = PROJECT_ROOT / "var" / "cache"
     # Seconds a getUpdates long poll waits for news.
     poll_timeout: int = 25
     # Reminders: days before the deadline, days without activity, quiet hours ("" for none),
@@ -51,6 +54,18 @@ class Settings(BaseSettings):
     # are downloaded at once.
     max_file_bytes: PositiveInt = 20 * 1024 * 1024
     file_fetch_concurrency: PositiveInt = 4
+    # Held against abuse (bot/domain/limits.py): the messages one answer may gather, the characters kept from
+    # one message (Telegram itself sends at most 4,096), the messages and button presses one person may send a
+    # minute (more are held, in order, until their minute is over), and the days an invite code works.
+    max_parts_per_answer: PositiveInt = 30
+    max_message_chars: PositiveInt = 4096
+    messages_per_minute: PositiveInt = 20
+    invite_valid_days: PositiveInt = 30
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_is_no_cache(cls, value):
+        return None if value == "" else value
 
     @field_validator("timezone")
     @classmethod

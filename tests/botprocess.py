@@ -24,10 +24,12 @@ class BotProcess:
             "NVQBOT_POLL_TIMEOUT": "1",
             # Reminder tests choose their own sweep; others keep reminders out of the way.
             "NVQBOT_REMINDER_SWEEP_SECONDS": "3600",
+            # A scripted phone sends far faster than a person: only the flood tests (tests/test_flood.py) are held.
+            "NVQBOT_MESSAGES_PER_MINUTE": "1000000",
         }
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 20.0, wait_for_polling: bool = True) -> "BotProcess":
+    def start(self, timeout: float = 60.0, wait_for_polling: bool = True) -> "BotProcess":
         """Start the bot and wait until it polls for updates (a standby does not: `wait_for_polling=False`)."""
         polls_before = self._polls()
         log = self.log_path.open("a")

@@ -26,6 +26,7 @@ from bot.domain.sittings import (
     ForwardOrigin,
     IncomingAttachment,
     IncomingMessage,
+    NotKept,
     Person,
     ProbeAsked,
     Refusal,
@@ -255,6 +256,10 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         ],
         "judged.html": [dict(judgment=not_yet), dict(judgment=met)],
         "not_enrolled.html": [{}],
+        "not_kept.html": [
+            dict(outcome=NotKept(reason, 1_000_000, 9_999_999, nothing_to_finish.prompt), keyboard=keyboards.answering())
+            for reason in ("too_long", "edit_too_long", "answer_full")
+        ] + [dict(outcome=NotKept("too_long", 1_000_000, 9_999_999))],
         "not_text.html": [{}],
         "nothing_open.html": [{}],
         "nothing_to_finish.html": [dict(prompt=nothing_to_finish.prompt, keyboard=keyboards.answering())],
@@ -286,6 +291,7 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         ],
         "review.html": [dict(review=review, keyboard=keyboards.review(review)), dict(review=replace(review, items=[]))],
         "signed_off.html": [dict(signed=referred), dict(signed=interim), dict(signed=competent)],
+        "slow_down.html": [dict(per_minute=1_000_000)],
         "something_went_wrong.html": [{}],
         "staff_invite.html": [dict(code=staff_code, username="a_bot_username_of_32_characters_")],
         "start_without_code.html": [dict(enrolled=True), dict(enrolled=False)],

@@ -15,11 +15,10 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
-from bot.bootstrap import open_database
+from bot.bootstrap import load_checked_banks, open_database
 from bot.devtools.chat import run_terminal_chat
 from bot.devtools.emulator import BotApiEmulator
 from bot.domain.assessment import Assessment
-from bot.domain.banks import load_banks
 from bot.rendering import cli_text
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.db import transaction
@@ -129,13 +128,13 @@ async def run_demo(database: Path) -> None:
             telegram_file_url=emulator.base_file_url,
             database_url=f"sqlite:///{database}",
         )
-        banks = load_banks([settings.banks_dir])
+        banks = load_checked_banks([settings.banks_dir], settings.cache_dir)
         engine = open_database(settings, banks)
         code = _seed(engine, banks)
         started = asyncio.Event()
         bot = asyncio.create_task(serve(settings, engine, banks, started))
         await started.wait()
-        print(cli_text("demo_intro.txt", unit=banks.unit(DEMO_UNIT).unit, code=code, database=database))
+        print(cli_text("demo_intro.txt", unit=banks.units[DEMO_UNIT].unit, code=code, database=database))
         try:
             await run_terminal_chat(emulator.control_url, DEMO_CANDIDATE_ID, "Sam", first_text=f"/start {code}")
         finally:

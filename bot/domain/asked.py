@@ -10,12 +10,12 @@ changes no record already made.
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
+from bot.domain.banks import Banks, MethodKind, Question, QuestionSet, UnitBank
 
-QUESTIONING = "questioning"
+QUESTIONING: MethodKind = "questioning"
 # A case the candidate walks through alone is their written account of real work, not a professional
 # discussion (which an assessor leads live): recorded as a reflective account where the unit allows one.
-CASE_ACCOUNT_METHODS = ("reflective_account", QUESTIONING)
+CASE_ACCOUNT_METHODS: tuple[MethodKind, ...] = ("reflective_account", QUESTIONING)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def slots(bank: UnitBank) -> dict[tuple[str, str], Slot]:
     return found
 
 
-def method_kind(bank: UnitBank, question_set: QuestionSet) -> str:
+def method_kind(bank: UnitBank, question_set: QuestionSet) -> MethodKind:
     if question_set.kind == "knowledge":
         return QUESTIONING
     return next(kind for kind in CASE_ACCOUNT_METHODS if kind in bank.evidence_methods.codes)
@@ -50,7 +50,7 @@ def method_kind(bank: UnitBank, question_set: QuestionSet) -> str:
 
 def snapshot(banks: Banks, unit_code: str, question_set: QuestionSet, question: Question) -> dict[str, Any]:
     """The frozen copy of a question, to keep with an answer version begun now."""
-    bank = banks.unit(unit_code)
+    bank = banks.units[unit_code]
     slot = slots(bank)[question_set.id, question.id]
     version = banks.version(unit_code)
     kind = method_kind(bank, question_set)
@@ -74,4 +74,6 @@ def snapshot(banks: Banks, unit_code: str, question_set: QuestionSet, question: 
 
 def _criterion(bank: UnitBank, unit_code: str, ref: str) -> dict[str, Any]:
     spec = bank.criterion(ref)
+    if spec is None:
+        raise LookupError(f"question names criterion {ref!r}, which {unit_code} does not have")  # banks check refuses it
     return {"unit": unit_code, "ref": ref, "kind": spec.kind, "text": spec.text, "part_of": spec.part_of}

@@ -9,9 +9,11 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.banks import Banks
+from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.domain.sittings import Person, Prompt, Sittings
 from bot.storage import audit
-from bot.storage.models import Assessor, Candidate, Enrolment, Invite, utcnow
+from bot.storage.ids import stored_id
+from bot.storage.models import Assessor, Candidate, Enrolment, Invite, StaffInvite, utcnow
 from bot.storage.repository import Repository
 
 INVITE_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16}$")
@@ -25,6 +27,9 @@ class InviteProblem(StrEnum):
     MALFORMED = "malformed"
     UNKNOWN = "unknown"
     USED = "used"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    STAFF = "staff"  # a candidate's invite opened by an assessor: left for the candidate
     ALREADY_ENROLLED = "already_enrolled"
 
 
@@ -50,10 +55,13 @@ class InviteRefused:
 class Assessment:
     """One transaction's view of the assessment domain."""
 
-    def __init__(self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow, limits: Limits = DEFAULT_LIMITS
+    ):
         self.repo = repo
         self.banks = banks
         self.now = now
+        self.limits = limits
 
     # assessors and invites (called from the CLI)
     def add_assessor(self, telegram_user_id: int, name: str, admin: bool = False) -> Assessor:
@@ -74,11 +82,24 @@ class Assessment:
             raise DomainError(f"no assessor with Telegram id {assessor_telegram_id}; add one with 'nvqbot assessor add'")
         refuse_past_deadline(deadline, self.now())
         code = secrets.token_urlsafe(12)  # 16 URL-safe characters, fit for a t.me deep link
-        return self.repo.add(Invite(code=code, unit_code=unit_code, assessor_id=assessor.id, deadline=deadline))
+        expires_at = self.now() + self.limits.invite_valid_for
+        return self.repo.add(
+            Invite(code=code, unit_code=unit_code, assessor_id=stored_id(assessor), deadline=deadline, expires_at=expires_at)
+        )
+
+    def revoke_invite(self, code: str) -> Invite | StaffInvite:
+        """Stop an unused code (a candidate's or an assessor's) from ever working."""
+        invite = self.repo.invite_by_code(code) or self.repo.staff_invite_by_code(code)
+        if invite is None:
+            raise DomainError(f"no invite with the code {code!r}")
+        if not self.repo.revoke_invite(invite, self.now()):
+            used = invite.used_at is not None
+            raise DomainError(f"the invite {code} was already {'used' if used else 'revoked'}: nothing to revoke")
+        return invite
 
     def change_deadline(self, candidate_telegram_id: int, unit_code: str, deadline: date) -> Enrolment:
         candidate = self.repo.candidate_by_telegram_id(candidate_telegram_id)
-        enrolment = self.repo.enrolment(candidate.id, unit_code) if candidate else None
+        enrolment = self.repo.enrolment(stored_id(candidate), unit_code) if candidate else None
         if enrolment is None:
             raise DomainError(f"no enrolment of candidate {candidate_telegram_id} on unit {unit_code!r}")
         return change_deadline(self.repo, enrolment, deadline, "cli", self.now())
@@ -97,31 +118,33 @@ class Assessment:
     def record_export(self, candidate_telegram_id: int, unit_code: str, formats: list[str]) -> None:
         """Note in the audit trail that evidence left the system from the command line."""
         candidate = self.repo.candidate_by_telegram_id(candidate_telegram_id)
-        enrolment = self.repo.enrolment(candidate.id, unit_code) if candidate else None
+        enrolment = self.repo.enrolment(stored_id(candidate), unit_code) if candidate else None
         audit.record(self.repo.session, "cli", "exported", enrolment.id if enrolment else None,
                      {"formats": formats, "to": "files"}, self.now())
 
     # the candidate's side
-    def redeem_invite(self, person: Person, code: str) -> Enrolled | InviteRefused:
+    def redeem_invite(self, person: Person, code: str) -> Enrolled | AssessorRegistered | InviteRefused:
         if not INVITE_CODE_PATTERN.match(code):
             return InviteRefused(InviteProblem.MALFORMED)
         invite = self.repo.invite_by_code(code)
         if invite is None:
             return self._redeem_staff_invite(person, code)
+        if self.repo.assessor_by_telegram_id(person.user_id):
+            return InviteRefused(InviteProblem.STAFF)
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
-        if candidate and (enrolment := self.repo.enrolment(candidate.id, invite.unit_code)):
+        if candidate and (enrolment := self.repo.enrolment(stored_id(candidate), invite.unit_code)):
             prompt = Sittings(self.repo, self.banks, self.now).resume(person)
             return InviteRefused(InviteProblem.ALREADY_ENROLLED, prompt if isinstance(prompt, Prompt) else None)
-        if invite.used_at is not None:
-            return InviteRefused(InviteProblem.USED)
+        if not self.repo.claim_invite(invite, self.now()):
+            return InviteRefused(_why_unclaimed(invite))
         candidate = candidate or self.repo.add(
             Candidate(telegram_user_id=person.user_id, chat_id=person.chat_id, name=person.name, created_at=self.now())
         )
-        if not self.repo.claim_invite(invite, candidate.id, self.now()):
-            return InviteRefused(InviteProblem.USED)
+        invite.used_by_candidate_id = candidate.id
+        self.repo.add(invite)
         enrolment = self.repo.add(
             Enrolment(
-                candidate_id=candidate.id,
+                candidate_id=stored_id(candidate),
                 unit_code=invite.unit_code,
                 assessor_id=invite.assessor_id,
                 deadline=invite.deadline,
@@ -129,7 +152,7 @@ class Assessment:
             )
         )
         return Enrolled(
-            unit_title=self.banks.unit(invite.unit_code).unit.title,
+            unit_title=self.banks.units[invite.unit_code].unit.title,
             deadline=invite.deadline,
             prompt=Sittings(self.repo, self.banks, self.now).begin(candidate, enrolment),
         )
@@ -140,18 +163,25 @@ class Assessment:
         invite = self.repo.staff_invite_by_code(code)
         if invite is None:
             return InviteRefused(InviteProblem.UNKNOWN)
-        if invite.used_at is not None:
-            return InviteRefused(InviteProblem.USED)
         if self.repo.assessor_by_telegram_id(person.user_id) or self.repo.candidate_by_telegram_id(person.user_id):
             return InviteRefused(InviteProblem.ALREADY_ENROLLED)
+        if not self.repo.claim_invite(invite, self.now()):
+            return InviteRefused(_why_unclaimed(invite))
         assessor = self.repo.add(
             Assessor(telegram_user_id=person.user_id, name=person.name, role=invite.role, chat_id=person.chat_id)
         )
-        invite.used_at, invite.used_by_id = self.now(), assessor.id
+        invite.used_by_id = assessor.id
         self.repo.add(invite)
         audit.record(self.repo.session, f"assessor:{assessor.id}", "registered", None,
                      {"staff_invite_id": invite.id, "role": invite.role}, self.now())
         return AssessorRegistered(assessor.name, assessor.role)
+
+
+def _why_unclaimed(invite: Invite | StaffInvite) -> InviteProblem:
+    """Why a claim found nothing to claim, read after it (the claim itself is the check)."""
+    if invite.used_at is not None:
+        return InviteProblem.USED
+    return InviteProblem.REVOKED if invite.revoked_at is not None else InviteProblem.EXPIRED
 
 
 def refuse_past_deadline(deadline: date, now: datetime) -> None:

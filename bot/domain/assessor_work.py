@@ -7,11 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain.banks import Banks
 from bot.domain.candidate_work import Person
+from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.storage import audit
+from bot.storage.ids import stored_id
 from bot.storage.models import Answer, Assessor, Candidate, Enrolment, Judgment, Submission, utcnow
 from bot.storage.repository import Repository
 
@@ -29,10 +31,13 @@ class Denied(StrEnum):
 
 
 class AssessorWork:
-    def __init__(self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow, limits: Limits = DEFAULT_LIMITS
+    ):
         self.repo = repo
         self.banks = banks
         self.now = now
+        self.limits = limits
 
     def assessor(self, person: Person) -> Assessor | None:
         assessor = self.repo.assessor_by_telegram_id(person.user_id)
@@ -47,21 +52,21 @@ class AssessorWork:
     def _submissions(self, assessor: Assessor, open_only: bool):
         query = (
             select(Submission, Enrolment, Candidate)
-            .join(Enrolment, Submission.enrolment_id == Enrolment.id)
-            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .join(Enrolment, col(Submission.enrolment_id) == col(Enrolment.id))
+            .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
             .where(Enrolment.assessor_id == assessor.id)
-            .order_by(Submission.declared_at, Submission.id)
+            .order_by(col(Submission.declared_at), col(Submission.id))
         )
         if open_only:
-            query = query.where(Submission.signed_off_at.is_(None))
+            query = query.where(col(Submission.signed_off_at).is_(None))
         return self.repo.session.exec(query).all()
 
     def _own_submission(self, person: Person, submission_id: int):
         """(assessor, submission, enrolment, candidate) if the submission is one of the assessor's candidates'."""
         query = (
             select(Submission, Enrolment, Candidate)
-            .join(Enrolment, Submission.enrolment_id == Enrolment.id)
-            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .join(Enrolment, col(Submission.enrolment_id) == col(Enrolment.id))
+            .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
         )
         return self._own(person, query.where(Submission.id == submission_id))
 
@@ -69,8 +74,8 @@ class AssessorWork:
         """(assessor, answer, submission, enrolment) if the submitted answer is one of the assessor's candidates'."""
         query = (
             select(Answer, Submission, Enrolment)
-            .join(Submission, Answer.submission_id == Submission.id)
-            .join(Enrolment, Submission.enrolment_id == Enrolment.id)
+            .join(Submission, col(Answer.submission_id) == col(Submission.id))
+            .join(Enrolment, col(Submission.enrolment_id) == col(Enrolment.id))
         )
         return self._own(person, query.where(Answer.id == answer_id))
 
@@ -92,10 +97,10 @@ class AssessorWork:
         return Denied.NOT_YOURS if row is None else (assessor, *row)
 
     def _answers(self, submission: Submission) -> list[Answer]:
-        return list(self.repo.session.exec(select(Answer).where(Answer.submission_id == submission.id).order_by(Answer.id)))
+        return list(self.repo.session.exec(select(Answer).where(col(Answer.submission_id) == submission.id).order_by(col(Answer.id))))
 
     def _judgment(self, answer: Answer) -> Judgment | None:
-        return self.repo.latest_judgment(answer.id)
+        return self.repo.latest_judgment(stored_id(answer))
 
 
 

@@ -33,7 +33,7 @@ Every lint runs on every load (`load_banks`), so the bot refuses to start on ban
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import textstat
 
@@ -172,7 +172,7 @@ def lint_unit(bank: UnitBank, problem: Report) -> list[BankProblem]:
     return problems
 
 
-def lint_copied_look_fors(units: dict[str, tuple[UnitBank, Report]], credits: Iterable[Credit]) -> list[BankProblem]:
+def lint_copied_look_fors(units: Mapping[str, tuple[UnitBank, Report]], credits: Iterable[Credit]) -> list[BankProblem]:
     """Look-fors the same as another unit's, on questions whose criteria the mapping does not connect."""
     connected: set[tuple[CriterionKey, CriterionKey]] = set()
     for credit in credits:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 MAPPING_FILE = "mapping.yaml"
 MIN_QUESTIONS_PER_KNOWLEDGE_CRITERION = 2
@@ -462,7 +463,7 @@ def load_banks(paths: Iterable[Path]) -> Banks:
     from bot.domain.bank_lints import lint_copied_look_fors, lint_unit
 
     problems: list[BankProblem] = []
-    units: dict[str, tuple[UnitBank, Path, "_Lines"]] = {}
+    units: dict[str, tuple[UnitBank, Path, _Lines]] = {}
     versions: dict[str, BankVersion] = {}
     mappings: list[tuple[Mapping, Path, _Lines, bytes]] = []
     for file in bank_files(paths):
@@ -488,7 +489,7 @@ def load_banks(paths: Iterable[Path]) -> Banks:
             versions[bank.unit.code] = BankVersion(file=file.name, sha256=_sha256(raw), source=bank.unit.source)
     placed: dict[tuple[CriterionKey, CriterionKey], str] = {}
     group_ids: dict[str, Path] = {}
-    for mapping, file, lines, _ in mappings:
+    for mapping, _, lines, _ in mappings:
         problems.extend(_check_mapping(mapping, {code: u[0] for code, u in units.items()}, lines, placed, group_ids))
     credits = [credit for mapping, _, _, _ in mappings for group in mapping.groups for credit in group_credits(group)]
     located = {code: (bank, lines.problem) for code, (bank, _, lines) in units.items()}
@@ -577,7 +578,7 @@ def _record_lines(node: yaml.Node, path: tuple, lines: _Lines, problems: list[Ba
 
 
 # Fields an older bank file may still use: what replaced them, and what to write instead.
-_RENAMED = {
+_RENAMED: dict[tuple[int | str, ...], tuple[tuple[int | str, ...], str]] = {
     ("unit", "declaration"): (
         ("unit", "declarations"),
         "unit.declaration is now unit.declarations:"
@@ -592,7 +593,7 @@ _RENAMED = {
 
 
 # A look-for or probe still written as a plain string (the schema before issue 10): what to write instead.
-_OLD_SHAPES = {
+_OLD_SHAPES: dict[int | str, str] = {
     "look_fors": " (a look-for is now {id: ..., text: ..., evidence: [terms a candidate would say]})",
     "probes": " (a probe is now {text: ..., aims: [ids of the look-fors it is after]})",
 }
@@ -622,7 +623,7 @@ def _validate(model: type[BaseModel], data: Any, file: Path, lines: _Lines, prob
         return None
 
 
-def _is_missing_direction(item: dict) -> bool:
+def _is_missing_direction(item: ErrorDetails) -> bool:
     loc = tuple(item["loc"])
     return item["type"] == "missing" and len(loc) == 3 and loc[0] == "groups" and loc[2] == "direction"
 
@@ -689,7 +690,7 @@ def _check_unit(bank: UnitBank, file: Path, lines: _Lines) -> list[BankProblem]:
     for ci, criterion in enumerate(bank.criteria):
         if criterion.part_of is None:
             continue
-        path = ("criteria", ci, "part_of")
+        path: tuple[str | int, ...] = ("criteria", ci, "part_of")
         parent = by_ref.get(criterion.part_of)
         if parent is None:
             problems.append(lines.problem(path, f"criterion {criterion.ref!r} is part of unknown criterion {criterion.part_of!r}"))
@@ -728,8 +729,8 @@ def _check_unit(bank: UnitBank, file: Path, lines: _Lines) -> list[BankProblem]:
                     f" it needs at least {MIN_QUESTIONS_PER_KNOWLEDGE_CRITERION}",
                 )
             )
-    for path, owner, question in asked_items(bank):
-        problems.extend(_check_question(question, path, owner, lines))
+    for path, owner, item in asked_items(bank):
+        problems.extend(_check_question(item, path, owner, lines))
     problems.extend(_check_methods(bank.evidence_methods, lines))
     return problems
 

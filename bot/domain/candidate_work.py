@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from bot.domain.asked import slots, snapshot
 from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
+from bot.domain.limits import DEFAULT_LIMITS, Limits
+from bot.storage.ids import stored_id
 from bot.storage.models import Answer, Attachment, BankVersion, Candidate, Enrolment, QuestionRun, utcnow
 from bot.storage.repository import Repository
 
@@ -125,28 +127,32 @@ class UnitProgress:
 
 
 class CandidateWork:
-    def __init__(self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, repo: Repository, banks: Banks, now: Callable[[], datetime] = utcnow, limits: Limits = DEFAULT_LIMITS
+    ):
         self.repo = repo
         self.banks = banks
         self.now = now
+        self.limits = limits
 
     # who and where
-    def _candidate(self, person: Person) -> tuple[Candidate | None, Stranger | None]:
+    def _candidate(self, person: Person) -> Candidate | Stranger:
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         if candidate is not None:
             if candidate.chat_id != person.chat_id:  # the same account on another device or chat
                 candidate.chat_id = person.chat_id
                 self.repo.add(candidate)
-            return candidate, None
+            return candidate
         if self.repo.assessor_by_telegram_id(person.user_id):
-            return None, Stranger.ASSESSOR
-        return None, Stranger.NOT_ENROLLED
+            return Stranger.ASSESSOR
+        return Stranger.NOT_ENROLLED
 
-    def _own_enrolment(self, person: Person, enrolment_id: int) -> tuple[Candidate | None, Enrolment | None]:
+    def _own_enrolment(self, person: Person, enrolment_id: int) -> tuple[Candidate, Enrolment] | None:
+        """The candidate and their enrolment, or None when the enrolment is not theirs (or either is unknown)."""
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         enrolment = self.repo.enrolment_by_id(enrolment_id)
         if candidate is None or enrolment is None or enrolment.candidate_id != candidate.id:
-            return candidate, None
+            return None
         return candidate, enrolment
 
     def _active(self, candidate: Candidate) -> tuple[QuestionRun, Enrolment] | None:
@@ -168,8 +174,8 @@ class CandidateWork:
 
     def _open_run(self, candidate: Candidate) -> tuple[QuestionRun, Enrolment] | None:
         """The most recently active run with a question waiting, past withdrawn questions."""
-        for _ in range(len(self.repo.enrolments(candidate.id)) * 8 + 1):
-            found = self.repo.open_run(candidate.id)
+        for _ in range(len(self.repo.enrolments(stored_id(candidate))) * 8 + 1):
+            found = self.repo.open_run(stored_id(candidate))
             if found is None or self._settle(*found):
                 return found
         return None
@@ -182,7 +188,7 @@ class CandidateWork:
         question_set = self._question_set(enrolment, run)
         if question_set is not None and question_set.question(run.current_question_id) is not None:
             return True
-        draft = self.repo.latest_answer(run.id, run.current_question_id)
+        draft = self.repo.latest_answer(stored_id(run), run.current_question_id)
         if draft is not None and draft.status == "open":
             draft.status = "retired"
             self.repo.add(draft)
@@ -204,7 +210,7 @@ class CandidateWork:
 
     def _next_knowledge_set(self, enrolment: Enrolment) -> QuestionRun | None:
         """The unit's first knowledge set not yet begun, started now."""
-        begun = {run.question_set for run in self.repo.runs(enrolment.id)}
+        begun = {run.question_set for run in self.repo.runs(stored_id(enrolment))}
         upcoming = next((s for s in self._bank(enrolment).knowledge_sets if s.id not in begun), None)
         return self._start_run(enrolment, upcoming) if upcoming is not None else None
 
@@ -220,7 +226,7 @@ class CandidateWork:
     def _start_run(self, enrolment: Enrolment, question_set: QuestionSet) -> QuestionRun:
         return self.repo.add(
             QuestionRun(
-                enrolment_id=enrolment.id,
+                enrolment_id=stored_id(enrolment),
                 question_set=question_set.id,
                 current_question_id=question_set.questions[0].id,
                 started_at=self.now(),
@@ -230,43 +236,53 @@ class CandidateWork:
 
     # the bank as it is now: what is left to ask
     def _bank(self, enrolment: Enrolment) -> UnitBank:
-        return self.banks.unit(enrolment.unit_code)
+        bank = self.banks.unit(enrolment.unit_code)
+        if bank is None:
+            raise LookupError(f"no question bank for unit {enrolment.unit_code}")
+        return bank
 
     def _question_set(self, enrolment: Enrolment, run: QuestionRun) -> QuestionSet | None:
         return self._bank(enrolment).question_set(run.question_set)
 
-    def _prompt(self, enrolment: Enrolment, run: QuestionRun) -> Prompt:
+    def _current(self, enrolment: Enrolment, run: QuestionRun) -> tuple[QuestionSet, Question]:
+        """The set and question a settled run is on (`_settle` has checked both are still in the bank)."""
         question_set = self._question_set(enrolment, run)
-        question = question_set.question(run.current_question_id)
+        question = question_set.question(run.current_question_id) if question_set and run.current_question_id else None
+        if question_set is None or question is None:
+            raise LookupError(f"run {run.id} is not on a question in the bank")
+        return question_set, question
+
+    def _prompt(self, enrolment: Enrolment, run: QuestionRun) -> Prompt:
+        question_set, question = self._current(enrolment, run)
         draft = self._open_answer(run, question)
         return Prompt(
             unit_code=enrolment.unit_code,
             unit_title=self._bank(enrolment).unit.title,
             set_title=question_set.title,
             set_kind=question_set.kind,
-            number=question_set.position(run.current_question_id),
+            number=question_set.position(question.id),
             total=len(question_set.questions),
             question=question,
-            draft_parts=len(self.repo.parts(draft.id)) if draft else 0,
+            draft_parts=len(self.repo.parts(stored_id(draft))) if draft else 0,
             pending_probe=draft.probes[-1]["text"] if draft and draft.probes else None,
         )
 
     # answers
     def _open_answer(self, run: QuestionRun, question: Question) -> Answer | None:
-        latest = self.repo.latest_answer(run.id, question.id)
+        latest = self.repo.latest_answer(stored_id(run), question.id)
         return latest if latest is not None and latest.status == "open" else None
 
     def _answered(self, run: QuestionRun) -> set[str]:
-        return {a.question_id for a in self.repo.latest_answers(run.id) if a.status == "complete"}
+        return {a.question_id for a in self.repo.latest_answers(stored_id(run)) if a.status == "complete"}
 
     def _new_answer(self, run: QuestionRun, enrolment: Enrolment, question_set: QuestionSet, question: Question) -> Answer:
         """A new version of the answer to a question, with the question frozen in it as asked now."""
         asked = snapshot(self.banks, enrolment.unit_code, question_set, question)
         asked["ref"] = self._free_ref(enrolment, question.id, asked["ref"])
         answer = Answer(
-            run_id=run.id,
+            run_id=stored_id(run),
             question_id=question.id,
-            version=self.repo.next_version(run.id, question.id),
+            version=self.repo.next_version(stored_id(run), question.id),
             started_at=self.now(),
             asked=asked,
             bank_version_id=self._bank_version(enrolment.unit_code).id,
@@ -277,7 +293,7 @@ class CandidateWork:
     def _free_ref(self, enrolment: Enrolment, question_id: str, ref: str) -> str:
         """The question's reference in the records, unless an edited bank gave it to another question already
         answered: references, once in a record, always name the same question."""
-        taken = self.repo.refs_in_use(enrolment.id)
+        taken = self.repo.refs_in_use(stored_id(enrolment))
         if taken.get(ref, question_id) == question_id:
             return ref
         for existing, owner in taken.items():
@@ -296,16 +312,16 @@ class CandidateWork:
 
     def _finished_answers(self, enrolment: Enrolment) -> list[tuple[Answer, QuestionRun]]:
         """The current (latest) version of every finished answer, in the order the unit asked them."""
-        found = []
-        for run in self.repo.runs(enrolment.id):
-            found.extend((a, run) for a in self.repo.latest_answers(run.id) if a.status == "complete")
+        found: list[tuple[Answer, QuestionRun]] = []
+        for run in self.repo.runs(stored_id(enrolment)):
+            found.extend((a, run) for a in self.repo.latest_answers(stored_id(run)) if a.status == "complete")
         return sorted(found, key=lambda pair: (_rank(pair[0]), pair[0].question_id))
 
     def _locked(self, answer: Answer) -> bool:
         """Submitted answers cannot change, unless the assessor has referred them back ("not yet")."""
         if answer.submission_id is None:
             return False
-        judgment = self.repo.latest_judgment(answer.id)
+        judgment = self.repo.latest_judgment(stored_id(answer))
         return judgment is None or judgment.outcome != "not_yet"
 
     def keep_attachment(self, incoming: IncomingAttachment) -> Attachment:
@@ -323,12 +339,12 @@ class CandidateWork:
 
     # progress
     def pd_choices_for(self, enrolment: Enrolment) -> list[PdChoice]:
-        runs = {run.question_set: run for run in self.repo.runs(enrolment.id)}
+        runs = {run.question_set: run for run in self.repo.runs(stored_id(enrolment))}
         choices = []
         for case in self._bank(enrolment).pd_cases:
             run = runs.get(case.set_id)
             state = "new" if run is None else ("in_progress" if run.current_question_id else "done")
-            choices.append(PdChoice(enrolment.id, enrolment.unit_code, case.id, case.case_type, state))
+            choices.append(PdChoice(stored_id(enrolment), enrolment.unit_code, case.id, case.case_type, state))
         return choices
 
     def unit_progress(self, enrolment: Enrolment) -> UnitProgress:
@@ -344,10 +360,10 @@ class CandidateWork:
         knowledge_refs = {c.ref for c in bank.criteria if c.kind == "knowledge" and not bank.parts_of(c.ref)}
         met = {ref for slot in knowledge for ref in slot.question.criteria if ref in knowledge_refs}
         drafts = any(
-            a.status == "open" for run in self.repo.runs(enrolment.id) for a in self.repo.latest_answers(run.id)
+            a.status == "open" for run in self.repo.runs(stored_id(enrolment)) for a in self.repo.latest_answers(stored_id(run))
         )
         return UnitProgress(
-            enrolment_id=enrolment.id,
+            enrolment_id=stored_id(enrolment),
             unit_code=enrolment.unit_code,
             unit_title=bank.unit.title,
             deadline=enrolment.deadline,

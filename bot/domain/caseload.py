@@ -5,12 +5,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain.assessment import DomainError, change_deadline
 from bot.domain.assessor_work import AssessorWork, Denied, asked_text
 from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, UnitCoverage, answer_ref, unit_coverage
 from bot.domain.sittings import Person
+from bot.storage.ids import stored, stored_id
 from bot.storage.models import Assessor, Candidate, CreditConfirmation, Enrolment, StaffInvite
 
 
@@ -76,9 +77,9 @@ class Caseload(AssessorWork):
         judgments = [self._judgment(a) for a in answers]
         if any(j is None for j in judgments):
             return Denied.NOT_ALL_JUDGED
-        referred = [(asked_text(a), j.feedback or "") for a, j in zip(answers, judgments) if j.outcome == "not_yet"]
+        referred = [(asked_text(a), j.feedback or "") for a, j in zip(answers, judgments, strict=True) if j and j.outcome == "not_yet"]
         coverage = unit_coverage(self.repo.session, self.banks, enrolment)
-        bank = self.banks.unit(enrolment.unit_code)
+        bank = self.banks.units[enrolment.unit_code]
         if referred:
             outcome, status = "not_yet", "referred"
         elif coverage.complete:
@@ -110,23 +111,24 @@ class Caseload(AssessorWork):
         waiting = next((item for item in (row.awaiting_confirmation if row else []) if item.answer_id == answer_id), None)
         if waiting is None:
             return Denied.NO_SUCH_CREDIT
+        assert waiting.via is not None and waiting.group is not None, "awaiting confirmation: credited through a group"
         source_unit, _, source_ref = waiting.via.partition(":")
         self.repo.add(
             CreditConfirmation(
-                enrolment_id=enrolment.id,
+                enrolment_id=stored_id(enrolment),
                 target_ref=target_ref,
                 answer_id=answer_id,
                 source_unit=source_unit,
                 source_ref=source_ref,
                 mapping_group=waiting.group,
-                assessor_id=assessor.id,
+                assessor_id=stored_id(assessor),
                 confirmed_at=self.now(),
             )
         )
         self._audit(assessor, "confirmed_credit", enrolment,
                     {"criterion": target_ref, "answer": f"{waiting.unit_code} {waiting.ref}", "via": waiting.via,
                      "group": waiting.group})
-        return CreditConfirmed(enrolment.id, target_ref, waiting.ref, waiting.via)
+        return CreditConfirmed(stored_id(enrolment), target_ref, waiting.ref, waiting.via)
 
     # the cohort
     def cohort(self, person: Person) -> list[CohortRow] | Denied:
@@ -137,21 +139,21 @@ class Caseload(AssessorWork):
         rows = []
         enrolments = self.repo.session.exec(
             select(Enrolment, Candidate)
-            .join(Candidate, Enrolment.candidate_id == Candidate.id)
+            .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
             .where(Enrolment.assessor_id == assessor.id)
-            .order_by(Enrolment.deadline, Candidate.name)
+            .order_by(col(Enrolment.deadline), col(Candidate.name))
         ).all()
         for enrolment, candidate in enrolments:
             coverage = unit_coverage(self.repo.session, self.banks, enrolment)
             waiting = sum(
                 self._judgment(a) is None
-                for s in self.repo.submissions(enrolment.id)
+                for s in self.repo.submissions(stored_id(enrolment))
                 if s.signed_off_at is None
                 for a in self._answers(s)
             )
             rows.append(
                 CohortRow(
-                    enrolment.id,
+                    stored_id(enrolment),
                     candidate.name,
                     enrolment.unit_code,
                     enrolment.deadline,
@@ -181,7 +183,7 @@ class Caseload(AssessorWork):
         if isinstance(found, Denied):
             return found
         assessor, enrolment = found
-        candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
+        candidate = stored(self.repo.session, Candidate, enrolment.candidate_id)
         self._audit(assessor, "exported", enrolment, {"formats": ["pdf"], "to": "telegram"})
         return candidate.telegram_user_id, enrolment.unit_code
 
@@ -192,7 +194,8 @@ class Caseload(AssessorWork):
             return Denied.NOT_AN_ASSESSOR
         if assessor.role != "admin":
             return Denied.NOT_ADMIN
-        invite = self.repo.add(StaffInvite(code=secrets.token_urlsafe(12), created_by_id=assessor.id, created_at=self.now()))
+        invite = self.repo.add(StaffInvite(code=secrets.token_urlsafe(12), created_by_id=stored_id(assessor), created_at=self.now(),
+                                           expires_at=self.now() + self.limits.invite_valid_for))
         self._audit(assessor, "invited_assessor", None, {"invite_id": invite.id})
         return invite.code
 

@@ -1,6 +1,6 @@
 """Keeps the unit, criterion and bank-version tables in step with the question banks."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain.asked import slots, snapshot
 from bot.domain.banks import Banks
@@ -33,9 +33,9 @@ def _freeze_older_answers(repo: Repository, banks: Banks) -> None:
     (the one they were asked from, unless it changed since), marked as copied later."""
     rows = repo.session.exec(
         select(Answer, QuestionRun.question_set, Enrolment.unit_code)
-        .join(QuestionRun, Answer.run_id == QuestionRun.id)
-        .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
-        .where(Answer.asked.is_(None))
+        .join(QuestionRun, col(Answer.run_id) == col(QuestionRun.id))
+        .join(Enrolment, col(QuestionRun.enrolment_id) == col(Enrolment.id))
+        .where(col(Answer.asked).is_(None))
     ).all()
     for answer, set_id, unit_code in rows:
         bank = banks.unit(unit_code)
@@ -43,6 +43,8 @@ def _freeze_older_answers(repo: Repository, banks: Banks) -> None:
         if slot is None:
             continue  # no longer in the bank: the record shows it under its stored ids
         answer.asked = snapshot(banks, unit_code, slot.question_set, slot.question) | {"copied_later": True}
-        answer.bank_version_id = repo.bank_version(unit_code, banks.version(unit_code).sha256).id
+        version = repo.bank_version(unit_code, banks.version(unit_code).sha256)
+        assert version is not None, "sync_units has recorded the version of every loaded bank"
+        answer.bank_version_id = version.id
         repo.session.add(answer)
     repo.session.flush()

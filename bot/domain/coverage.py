@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import select as select_rows  # plain rows of tables, not ORM objects
+from sqlmodel import Session, col, select
 
 from bot.domain.banks import Banks, UnitBank
+from bot.storage.ids import stored_id, table_of
 from bot.storage.models import Answer, Assessor, CreditConfirmation, Enrolment, Judgment, QuestionRun
 
 MET, ANSWERED, REFERRED, MISSING = "met", "answered", "referred", "missing"
@@ -111,12 +113,12 @@ def counted_answers(session: Session, candidate_id: int) -> dict[int, list[_Give
     """By enrolment id: the current version of every submitted answer of the candidate, with its judgment.
 
     Read as plain rows: this runs for every coverage figure, and rows are several times cheaper than ORM objects."""
-    answer = Answer.__table__
+    answer = table_of(Answer)
     rows = session.execute(
-        select(answer, Enrolment.unit_code, QuestionRun.enrolment_id)
-        .join(QuestionRun, answer.c.run_id == QuestionRun.id)
-        .join(Enrolment, QuestionRun.enrolment_id == Enrolment.id)
-        .where(Enrolment.candidate_id == candidate_id)
+        select_rows(answer, col(Enrolment.unit_code), col(QuestionRun.enrolment_id))
+        .join(QuestionRun, answer.c.run_id == col(QuestionRun.id))
+        .join(Enrolment, col(QuestionRun.enrolment_id) == col(Enrolment.id))
+        .where(col(Enrolment.candidate_id) == candidate_id)
         .order_by(answer.c.run_id, answer.c.question_id, answer.c.version)
     ).all()
     latest = {(row.run_id, row.question_id): row for row in rows}
@@ -132,9 +134,9 @@ def counted_answers(session: Session, candidate_id: int) -> dict[int, list[_Give
 def _standing_judgments(session: Session, answer_ids: list[int]) -> dict[int, str]:
     standing: dict[int, str] = {}
     if answer_ids:
-        judgment = Judgment.__table__
+        judgment = table_of(Judgment)
         rows = session.execute(
-            select(judgment.c.answer_id, judgment.c.outcome).where(judgment.c.answer_id.in_(answer_ids)).order_by(judgment.c.id)
+            select_rows(judgment.c.answer_id, judgment.c.outcome).where(judgment.c.answer_id.in_(answer_ids)).order_by(judgment.c.id)
         )
         standing.update((row.answer_id, row.outcome) for row in rows)
     return standing
@@ -168,18 +170,18 @@ def _status(items: list[Counted]) -> str:
 
 def unit_coverage(session: Session, banks: Banks, enrolment: Enrolment) -> UnitCoverage:
     """The coverage of the enrolment's unit by the candidate's evidence, as the current bank defines the unit."""
-    bank = banks.unit(enrolment.unit_code)
+    bank = banks.units[enrolment.unit_code]
     given = counted_answers(session, enrolment.candidate_id)
     others = {items[0].unit_code: items for enrolment_id, items in given.items() if enrolment_id != enrolment.id}
     confirmations = {
         (c.target_ref, c.answer_id): (c, name)
         for c, name in session.exec(
             select(CreditConfirmation, Assessor.name)
-            .join(Assessor, CreditConfirmation.assessor_id == Assessor.id)
+            .join(Assessor, col(CreditConfirmation.assessor_id) == col(Assessor.id))
             .where(CreditConfirmation.enrolment_id == enrolment.id)
         )
     }
-    own = given.get(enrolment.id, [])
+    own = given.get(stored_id(enrolment), [])
     statuses: dict[str, CriterionCoverage] = {}
     for spec in bank.criteria:
         direct = [_counted(g) for g in own if spec.ref in g.criteria]

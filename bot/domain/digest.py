@@ -78,7 +78,8 @@ def differences(record: Any) -> list[str]:
     if actual == sealed["value"]:
         return []
     lines = [f"digest differs: the record says {sealed['value']}, its evidence gives {actual}"]
-    recorded = sealed.get("sections") if isinstance(sealed.get("sections"), dict) else {}
+    sections = sealed.get("sections")
+    recorded = sections if isinstance(sections, dict) else {}
     now = _sections(evidence)
     for name in sorted(recorded.keys() | now.keys()):
         if name not in now:

@@ -13,7 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlalchemy import select as select_rows  # plain rows of tables, not ORM objects
+from sqlmodel import Session, col, select
 
 from bot.domain.assessment import DomainError
 from bot.domain.banks import Banks
@@ -21,6 +22,7 @@ from bot.domain.coverage import Counted, UnitCoverage, answer_ref, unit_coverage
 from bot.domain.digest import RECORD_FORMAT, seal
 from bot.settings import Settings
 from bot.storage import audit
+from bot.storage.ids import stored, stored_id, table_of
 from bot.storage.models import (
     Answer,
     AnswerPart,
@@ -84,14 +86,14 @@ def evidence_for(
         raise DomainError(
             f"{candidate.name} (Telegram id {candidate_telegram_id}) is not enrolled on unit {unit_code!r}"
         )
-    unit = session.get(Unit, unit_code)
+    unit = stored(session, Unit, unit_code)
     answers = _answers(session, banks, enrolment)
     submissions = _submissions(session, enrolment, answers)
     coverage = unit_coverage(session, banks, enrolment)
     words = _criterion_words(answers)
-    events = [e for e in audit.events(session, enrolment.id) if e.action not in NOT_EVIDENCE]
+    events = [e for e in audit.events(session, stored_id(enrolment)) if e.action not in NOT_EVIDENCE]
     refs = {answer.pop("_id"): answer["ref"] for answer in answers}
-    declarations = banks.unit(unit_code).unit.declarations
+    declarations = banks.units[unit_code].unit.declarations
     return {
         "candidate": {"name": candidate.name, "telegram_user_id": candidate.telegram_user_id},
         "unit": {
@@ -103,7 +105,7 @@ def evidence_for(
             "assessor_statement": declarations.assessor.model_dump() if declarations.assessor else None,
             "assessor_signatories": list(declarations.assessor_signatories),
         },
-        "assessor": {"name": session.get(Assessor, enrolment.assessor_id).name},
+        "assessor": {"name": stored(session, Assessor, enrolment.assessor_id).name},
         "enrolment": {"deadline": enrolment.deadline.isoformat(), "status": enrolment.status},
         "timezone": zone.key,
         "bank_versions": _bank_versions(banks, unit_code, answers),
@@ -165,25 +167,29 @@ def _answers(session: Session, banks: Banks, enrolment: Enrolment) -> list[dict[
     """Every answer version of the enrolment, in the order the unit asked them, each question's oldest first.
 
     Read as plain rows, not ORM objects: a record is read, never changed, and rows are several times cheaper."""
-    answer, part, question, judgment = (model.__table__ for model in (Answer, AnswerPart, AssessorQuestion, Judgment))
-    rows = session.execute(
-        select(answer).join(QuestionRun, answer.c.run_id == QuestionRun.id).where(QuestionRun.enrolment_id == enrolment.id)
-    ).all()
-    rows.sort(key=lambda a: (tuple((a.asked or {}).get("rank", (10**6, 0))), a.question_id, a.version))
+    answer, part, question, judgment = (table_of(model) for model in (Answer, AnswerPart, AssessorQuestion, Judgment))
+    rows = sorted(
+        session.execute(
+            select_rows(answer)
+            .join(QuestionRun, answer.c.run_id == col(QuestionRun.id))
+            .where(col(QuestionRun.enrolment_id) == enrolment.id)
+        ).all(),
+        key=lambda a: (tuple((a.asked or {}).get("rank", (10**6, 0))), a.question_id, a.version),
+    )
     ids = [a.id for a in rows]
     parts, questions, judgments = defaultdict(list), defaultdict(list), defaultdict(list)
-    for row in session.execute(select(part).where(part.c.answer_id.in_(ids)).order_by(part.c.seq)):
+    for row in session.execute(select_rows(part).where(part.c.answer_id.in_(ids)).order_by(part.c.seq)):
         parts[row.answer_id].append(row)
     for row in session.execute(
-        select(question, Assessor.name)
-        .join(Assessor, question.c.assessor_id == Assessor.id)
+        select_rows(question, col(Assessor.name))
+        .join(Assessor, question.c.assessor_id == col(Assessor.id))
         .where(question.c.answer_id.in_(ids))
         .order_by(question.c.id)
     ):
         questions[row.answer_id].append((row, row.name))
     for row in session.execute(
-        select(judgment, Assessor.name)
-        .join(Assessor, judgment.c.assessor_id == Assessor.id)
+        select_rows(judgment, col(Assessor.name))
+        .join(Assessor, judgment.c.assessor_id == col(Assessor.id))
         .where(judgment.c.answer_id.in_(ids))
         .order_by(judgment.c.id)  # as recorded: the last is the decision that stands
     ):
@@ -193,8 +199,8 @@ def _answers(session: Session, banks: Banks, enrolment: Enrolment) -> list[dict[
         | {q.reply_attachment_id for qs in questions.values() for q, _ in qs}
         | {j.feedback_attachment_id for js in judgments.values() for j, _ in js}
     ) - {None}
-    table = Attachment.__table__
-    attachments = {a.id: a for a in session.execute(select(table).where(table.c.id.in_(attachment_ids)))}
+    table = table_of(Attachment)
+    attachments = {a.id: a for a in session.execute(select_rows(table).where(table.c.id.in_(attachment_ids)))}
     submission_refs = _submission_refs(session, enrolment)
     # The version the records count is each question's latest finished one (a newer draft does not replace it).
     latest_complete = {(a.run_id, a.question_id): a.id for a in rows if a.status == "complete"}
@@ -206,7 +212,7 @@ def _answers(session: Session, banks: Banks, enrolment: Enrolment) -> list[dict[
     ]
 
 
-def _answer(banks: Banks, answer: Answer, parts, questions, judgments, attachments, submission_refs, current: bool):
+def _answer(banks: Banks, answer: Any, parts, questions, judgments, attachments, submission_refs, current: bool):
     asked = answer.asked or {}
     criteria = asked.get("criteria", [])
     return {
@@ -270,12 +276,12 @@ def _answer(banks: Banks, answer: Answer, parts, questions, judgments, attachmen
 
 
 def _submission_refs(session: Session, enrolment: Enrolment) -> dict[int, str]:
-    rows = session.exec(select(Submission.id).where(Submission.enrolment_id == enrolment.id).order_by(Submission.id))
-    return {submission_id: f"S{number}" for number, submission_id in enumerate(rows, 1)}
+    rows = session.exec(select(col(Submission.id)).where(col(Submission.enrolment_id) == enrolment.id).order_by(col(Submission.id)))
+    return {submission_id: f"S{number}" for number, submission_id in enumerate(rows, 1) if submission_id is not None}
 
 
 def _submissions(session: Session, enrolment: Enrolment, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = session.exec(select(Submission).where(Submission.enrolment_id == enrolment.id).order_by(Submission.id))
+    rows = session.exec(select(Submission).where(col(Submission.enrolment_id) == enrolment.id).order_by(col(Submission.id)))
     found = []
     for number, s in enumerate(rows, 1):
         ref = f"S{number}"
@@ -289,7 +295,7 @@ def _submissions(session: Session, enrolment: Enrolment, answers: list[dict[str,
                 "declared_at": _iso(s.declared_at),
                 "answers": [a["ref"] for a in answers if a["submission"] == ref],
                 "signed_off_at": _iso(s.signed_off_at),
-                "signed_off_by": session.get(Assessor, s.signed_off_by_id).name if s.signed_off_by_id else None,
+                "signed_off_by": stored(session, Assessor, s.signed_off_by_id).name if s.signed_off_by_id else None,
                 "outcome": s.outcome,
                 "assessor_statement": s.assessor_statement,
             }
@@ -376,8 +382,11 @@ def _knowledge_record(coverage: UnitCoverage, words, answers, zone: ZoneInfo) ->
 def _actor(session: Session, actor: str) -> str:
     """An audit actor ("assessor:3") as the record names people: "Ann Assessor (assessor)"."""
     role, _, number = actor.partition(":")
-    table = {"assessor": Assessor, "candidate": Candidate}.get(role)
-    person = session.get(table, int(number)) if table and number.isdigit() else None
+    person: Assessor | Candidate | None = None
+    if role == "assessor" and number.isdigit():
+        person = session.get(Assessor, int(number))
+    elif role == "candidate" and number.isdigit():
+        person = session.get(Candidate, int(number))
     if person is not None:
         return f"{person.name} ({role})"
     return "the command line" if actor == "cli" else actor

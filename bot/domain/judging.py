@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain.assessor_work import AssessorWork, Denied, asked_text
 from bot.domain.coverage import answer_ref
 from bot.domain.privacy import PersonalDetail, personal_details
 from bot.domain.sittings import IncomingAttachment, Person, Sittings
-from bot.storage.models import Answer, Assessor, AssessorQuestion, Candidate, Judgment
+from bot.storage.ids import stored, stored_id
+from bot.storage.models import Answer, Assessor, AssessorQuestion, Attachment, Candidate, Judgment
 
 __all__ = ["Denied", "Judging"]
 
@@ -81,7 +82,7 @@ class Judging(AssessorWork):
         found = self._own_submission(person, submission_id)
         if isinstance(found, Denied):
             return found
-        assessor, submission, enrolment, candidate = found
+        _, submission, enrolment, candidate = found
         answers = self._answers(submission)
         pending = [a for a in answers if self._judgment(a) is None]
         if after_answer is not None:
@@ -89,7 +90,7 @@ class Judging(AssessorWork):
             later = ids[ids.index(after_answer) + 1 :] if after_answer in ids else []
             pending = [a for a in answers if a.id in later and self._judgment(a) is None] or pending
         if not pending:
-            outcomes = [self._judgment(a).outcome for a in answers]
+            outcomes = [j.outcome for a in answers if (j := self._judgment(a)) is not None]  # none is pending
             return AllJudged(submission.id, candidate.name, outcomes.count("met"), outcomes.count("not_yet"))
         return self._to_judge(pending[0], answers, submission, enrolment, candidate)
 
@@ -162,9 +163,9 @@ class Judging(AssessorWork):
         found = self._own_answer(person, answer_id)
         if isinstance(found, Denied):
             return found
-        assessor, answer, submission, enrolment = found
+        assessor, answer, _, enrolment = found
         question = self.repo.add(AssessorQuestion(answer_id=answer.id, assessor_id=assessor.id, text=text, asked_at=self.now()))
-        candidate = self.repo.session.get(Candidate, enrolment.candidate_id)
+        candidate = stored(self.repo.session, Candidate, enrolment.candidate_id)
         candidate.awaited_question_id = question.id
         self.repo.add(candidate)
         assessor.awaiting = None
@@ -175,14 +176,14 @@ class Judging(AssessorWork):
 
     def _to_judge(self, answer: Answer, answers: list[Answer], submission, enrolment, candidate) -> AnswerToJudge:
         asked = answer.asked or {}
-        parts = self.repo.parts(answer.id)
+        parts = self.repo.parts(stored_id(answer))
         attachments = []
         for part in parts:
             if part.attachment_id:
-                file = self.repo.attachment(part.attachment_id)
+                file = stored(self.repo.session, Attachment, part.attachment_id)
                 attachments.append(f"{file.kind} {file.duration or ''}s sha256:{(file.sha256 or 'pending')[:16]}…")
         questions = list(
-            self.repo.session.exec(select(AssessorQuestion).where(AssessorQuestion.answer_id == answer.id).order_by(AssessorQuestion.id))
+            self.repo.session.exec(select(AssessorQuestion).where(col(AssessorQuestion.answer_id) == answer.id).order_by(col(AssessorQuestion.id)))
         )
         own = [p for p in parts if not p.forwarded_from]
         text = " ".join(p.text for p in own if p.text and p.probe_number is None)
@@ -192,7 +193,7 @@ class Judging(AssessorWork):
         ]
         forwarded = [(p.forwarded_from.get("name"), p.text or "") for p in parts if p.forwarded_from]
         return AnswerToJudge(
-            answer_id=answer.id,
+            answer_id=stored_id(answer),
             submission_id=submission.id,
             candidate=candidate.name,
             unit_code=enrolment.unit_code,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.storage.models import Assessor, Candidate, Enrolment, Reminder, Submission
 
@@ -50,7 +50,7 @@ class ReminderRules:
         )
 
     def quiet(self, local: datetime) -> bool:
-        if self.quiet_start is None:
+        if self.quiet_start is None or self.quiet_end is None:  # both are set, or neither
             return False
         now = local.time()
         if self.quiet_start <= self.quiet_end:
@@ -98,18 +98,18 @@ def find_due(session: Session, rules: ReminderRules, now: datetime) -> list[DueR
 def _candidate_reminders(session: Session, rules: ReminderRules, now: datetime) -> list[DueReminder]:
     rows = session.execute(
         select(
-            Enrolment.id,
-            Enrolment.deadline,
-            func.coalesce(Enrolment.last_activity_at, Enrolment.created_at),
-            Candidate.id,
-            Candidate.chat_id,
-            Candidate.timezone,
+            col(Enrolment.id),
+            col(Enrolment.deadline),
+            func.coalesce(col(Enrolment.last_activity_at), col(Enrolment.created_at)),
+            col(Candidate.id),
+            col(Candidate.chat_id),
+            col(Candidate.timezone),
         )
-        .join(Candidate, Enrolment.candidate_id == Candidate.id)
+        .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
         .where(
-            Enrolment.status.not_in(DONE_STATUSES),
-            Candidate.reminders_paused.is_(False),
-            Candidate.unreachable_at.is_(None),
+            col(Enrolment.status).not_in(DONE_STATUSES),
+            col(Candidate.reminders_paused).is_(False),
+            col(Candidate.unreachable_at).is_(None),
         )
     )
     due = []
@@ -140,20 +140,20 @@ def _digests(session: Session, rules: ReminderRules, now: datetime) -> list[DueR
         return []
     waiting = set(
         session.execute(
-            select(Enrolment.assessor_id)
-            .join(Submission, Submission.enrolment_id == Enrolment.id)
-            .where(Submission.signed_off_at.is_(None))
+            select(col(Enrolment.assessor_id))
+            .join(Submission, col(Submission.enrolment_id) == col(Enrolment.id))
+            .where(col(Submission.signed_off_at).is_(None))
         ).scalars()
     )
     at_risk = set(
         session.execute(
-            select(Enrolment.assessor_id)
-            .where(Enrolment.status.not_in(DONE_STATUSES), Enrolment.deadline <= local.date() + timedelta(days=7))
+            select(col(Enrolment.assessor_id))
+            .where(col(Enrolment.status).not_in(DONE_STATUSES), col(Enrolment.deadline) <= local.date() + timedelta(days=7))
             .distinct()
         ).scalars()
     )
     assessors = session.execute(
-        select(Assessor.id, Assessor.chat_id).where(Assessor.id.in_(waiting | at_risk), Assessor.chat_id.is_not(None))
+        select(col(Assessor.id), col(Assessor.chat_id)).where(col(Assessor.id).in_(waiting | at_risk), col(Assessor.chat_id).is_not(None))
     )
     return [
         DueReminder(f"digest:{assessor_id}:{local.date().isoformat()}", "digest", chat_id, None, assessor_id)
@@ -165,7 +165,7 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start : start + KEY_CHUNK]
-        found.update(session.execute(select(Reminder.key).where(Reminder.key.in_(chunk))).scalars())
+        found.update(session.execute(select(col(Reminder.key)).where(col(Reminder.key).in_(chunk))).scalars())
     return found
 
 
@@ -186,17 +186,17 @@ def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[R
             for r in due
         ]
         for start in range(0, len(rows), KEY_CHUNK):
-            statement = insert(Reminder).values(rows[start : start + KEY_CHUNK])
-            statement = statement.on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.key)
+            values = insert(Reminder).values(rows[start : start + KEY_CHUNK])
+            statement = values.on_conflict_do_nothing(index_elements=["key"]).returning(col(Reminder.key))
             won.update(session.execute(statement).scalars())
-    return list(session.execute(select(Reminder).where(Reminder.key.in_(won))).scalars()) if won else []
+    return list(session.execute(select(Reminder).where(col(Reminder.key).in_(won))).scalars()) if won else []
 
 
 def came_back(session: Session, telegram_user_id: int) -> None:
     """Someone who had blocked the bot wrote again: they can be reached, and reminded, again."""
     session.execute(
         update(Candidate)
-        .where(Candidate.telegram_user_id == telegram_user_id, Candidate.unreachable_at.is_not(None))
+        .where(col(Candidate.telegram_user_id) == telegram_user_id, col(Candidate.unreachable_at).is_not(None))
         .values(unreachable_at=None)
     )
 
@@ -204,7 +204,7 @@ def came_back(session: Session, telegram_user_id: int) -> None:
 def mark_unreachable(session: Session, chat_id: int, now: datetime) -> list[Candidate]:
     """The chat blocked the bot: its candidates get no more reminders. Returns those newly marked."""
     candidates = list(
-        session.execute(select(Candidate).where(Candidate.chat_id == chat_id, Candidate.unreachable_at.is_(None))).scalars()
+        session.execute(select(Candidate).where(col(Candidate.chat_id) == chat_id, col(Candidate.unreachable_at).is_(None))).scalars()
     )
     for candidate in candidates:
         candidate.unreachable_at = now

@@ -23,6 +23,7 @@ from bot.domain.candidate_work import (
     UnitProgress,
 )
 from bot.storage import audit
+from bot.storage.ids import stored_id
 from bot.storage.models import (
     Answer,
     AnswerPart,
@@ -41,6 +42,16 @@ class PartKept:
     parts: int
     probe_number: int | None  # the message answers this probe of the answer's (1, 2, 3), if any
     forwarded_from: ForwardOrigin | None = None  # kept, marked as forwarded: the candidate is asked for their own words
+
+
+@dataclass(frozen=True)
+class NotKept:
+    """A message refused whole (bot/domain/limits.py): nothing of it was stored, nor changed."""
+
+    reason: str  # "too_long", "edit_too_long" (an edit: the answer keeps the message as it was) or "answer_full"
+    limit: int  # the characters a message may have, or the messages an answer may gather
+    length: int | None = None  # the message's characters, when it was too long
+    prompt: Prompt | None = None  # the question it was sent for, if any
 
 
 @dataclass(frozen=True)
@@ -96,9 +107,9 @@ class Sittings(CandidateWork):
 
     def resume(self, person: Person) -> Prompt | Stranger:
         """Back to exactly where the candidate was: the active sitting, else the most recent open one."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
         if candidate.declaring_enrolment_id is not None:
             candidate.declaring_enrolment_id = None  # carrying on puts the declaration aside
         found = self._active(candidate) or self._open_run(candidate)
@@ -110,11 +121,12 @@ class Sittings(CandidateWork):
 
     def open_unit(self, person: Person, enrolment_id: int) -> Prompt | Refusal:
         """Go to one of the candidate's units: its knowledge questions where they left off."""
-        candidate, enrolment = self._own_enrolment(person, enrolment_id)
-        if enrolment is None:
+        found = self._own_enrolment(person, enrolment_id)
+        if found is None:
             return Refusal.NOT_YOURS
+        candidate, enrolment = found
         knowledge = {s.id for s in self._bank(enrolment).knowledge_sets}
-        runs = [r for r in self.repo.runs(enrolment.id) if r.question_set in knowledge and r.current_question_id]
+        runs = [r for r in self.repo.runs(stored_id(enrolment)) if r.question_set in knowledge and r.current_question_id]
         run = next((r for r in runs if self._settle(r, enrolment)), None) or self._next_knowledge_set(enrolment)
         if run is None:
             return Refusal.ALREADY_DONE
@@ -124,45 +136,49 @@ class Sittings(CandidateWork):
 
     def pause(self, person: Person) -> bool:
         """Leave the sitting; everything sent so far stays. False if there was none."""
-        candidate, problem = self._candidate(person)
-        if problem or candidate.active_run_id is None:
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger) or candidate.active_run_id is None:
             return False
         candidate.active_run_id = None
         self.repo.add(candidate)
         return True
 
     def current(self, person: Person) -> Prompt | Stranger:
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
         found = self._active(candidate)
         return self._prompt(found[1], found[0]) if found else Stranger.OUTSIDE_SITTING
 
     # answering
-    def take_message(self, person: Person, message: IncomingMessage) -> PartKept | FollowUpReplied | Stranger:
+    def take_message(self, person: Person, message: IncomingMessage) -> PartKept | FollowUpReplied | NotKept | Stranger:
         """Add one message (text or attachment) to the answer being gathered for the current question.
 
-        A message sent while an assessor's follow-up question waits is the reply to that question.
+        A message sent while an assessor's follow-up question waits is the reply to that question. A message
+        longer than the limit, or one more than an answer may gather, is refused whole.
         """
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
         if candidate.awaited_question_id is not None:
-            return self._reply_to_assessor(candidate, message)
+            return self._too_long(message, None) or self._reply_to_assessor(candidate, message)
         if candidate.declaring_enrolment_id is not None:
             return Stranger.DECLARING
         sitting = self._sitting(person)
         if isinstance(sitting, Stranger):
             return sitting
         _, run, enrolment = sitting
-        question_set = self._question_set(enrolment, run)
-        question = question_set.question(run.current_question_id)
+        if refused := self._too_long(message, self._prompt(enrolment, run)):
+            return refused
+        question_set, question = self._current(enrolment, run)
         answer = self._open_answer(run, question) or self._new_answer(run, enrolment, question_set, question)
-        parts = self.repo.parts(answer.id)
+        parts = self.repo.parts(stored_id(answer))
+        if len(parts) >= self.limits.parts_per_answer:
+            return NotKept("answer_full", self.limits.parts_per_answer, prompt=self._prompt(enrolment, run))
         attachment = self.keep_attachment(message.attachment) if message.attachment else None
         self.repo.add(
             AnswerPart(
-                answer_id=answer.id,
+                answer_id=stored_id(answer),
                 seq=len(parts) + 1,
                 text=message.text,
                 attachment_id=attachment.id if attachment else None,
@@ -183,20 +199,21 @@ class Sittings(CandidateWork):
     def finish(self, person: Person) -> AnswerSaved | ProbeAsked | NothingToFinish | Stranger:
         """The candidate tapped Done: ask the next probe on the ladder while the answer leaves a look-for
         uncovered (at most three), otherwise keep the answer and move on. A file (a voice note, a photo)
-        cannot be read here, so an answer with one is never probed: the assessor reads it."""
+        cannot be read here, so an answer with one is never probed: the assessor reads it; nor is a full
+        answer, which has no room for a reply."""
         sitting = self._sitting(person)
         if isinstance(sitting, Stranger):
             return sitting
         candidate, run, enrolment = sitting
-        question_set = self._question_set(enrolment, run)
-        question = question_set.question(run.current_question_id)
+        question_set, question = self._current(enrolment, run)
         answer = self._open_answer(run, question)
-        parts = self.repo.parts(answer.id) if answer else []
-        if not parts:
+        parts = self.repo.parts(stored_id(answer)) if answer else []
+        if answer is None or not parts:
             return NothingToFinish(self._prompt(enrolment, run))
         text = " ".join(p.text for p in parts if p.text and not p.forwarded_from)  # the candidate's own words
         asked = [probe["text"] for probe in answer.probes]
-        probe = None if any(p.attachment_id for p in parts) else probing.next_probe(question, text, asked)
+        unprobed = any(p.attachment_id for p in parts) or len(parts) >= self.limits.parts_per_answer
+        probe = None if unprobed else probing.next_probe(question, text, asked)
         if probe is not None:
             answer.probes = [*answer.probes, {"text": probe.text, "aims": list(probe.aims), "asked_at": self.now().isoformat()}]
             self.repo.add(answer)
@@ -213,27 +230,35 @@ class Sittings(CandidateWork):
         if isinstance(sitting, Stranger):
             return sitting
         candidate, run, enrolment = sitting
-        return self._move_on(candidate, run, enrolment, self._question_set(enrolment, run), skipping=True)
+        return self._move_on(candidate, run, enrolment, self._current(enrolment, run)[0], skipping=True)
 
-    def edit(self, person: Person, message: IncomingMessage) -> Edited | EditProblem | Stranger | None:
+    def edit(self, person: Person, message: IncomingMessage) -> Edited | EditProblem | NotKept | Stranger | None:
         """An edited message makes a new version of its answer; the old version is kept. None: not an answer."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
-        found = self.repo.answer_with_message(candidate.id, message.chat_id, message.message_id)
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
+        found = self.repo.answer_with_message(stored_id(candidate), message.chat_id, message.message_id)
         if found is None:
             return None
-        answer, run, enrolment = found
-        latest = self.repo.latest_answer(run.id, answer.question_id)
-        if latest.id != answer.id:
+        answer, run, _ = found
+        latest = self.repo.latest_answer(stored_id(run), answer.question_id)
+        if latest is None or latest.id != answer.id:
             return EditProblem.OLD_VERSION
         if self._locked(answer):
             return EditProblem.LOCKED
+        if self.limits.too_long(message.text):
+            return NotKept("edit_too_long", self.limits.message_chars, len(message.text or ""))
         copy = self._copy_answer(answer, edited=message)
         return Edited((answer.asked or {}).get("question") or answer.question_id, copy.version)
 
+    def _too_long(self, message: IncomingMessage, prompt: Prompt | None) -> NotKept | None:
+        if not self.limits.too_long(message.text):
+            return None
+        return NotKept("too_long", self.limits.message_chars, len(message.text or ""), prompt)
+
     def _reply_to_assessor(self, candidate: Candidate, message: IncomingMessage) -> FollowUpReplied:
         question = self.repo.session.get(AssessorQuestion, candidate.awaited_question_id)
+        assert question is not None, "the awaited question is a stored row"
         attachment = self.keep_attachment(message.attachment) if message.attachment else None
         question.reply_text = message.text
         question.reply_attachment_id = attachment.id if attachment else None
@@ -244,10 +269,11 @@ class Sittings(CandidateWork):
         self.repo.add(candidate)
         assessor = self.repo.session.get(Assessor, question.assessor_id)
         answer = self.repo.session.get(Answer, question.answer_id)
-        run = self.repo.session.get(QuestionRun, answer.run_id)
+        run = self.repo.session.get(QuestionRun, answer.run_id) if answer else None
+        assert assessor is not None and run is not None, "foreign keys: the question's assessor and run exist"
         audit.record(self.repo.session, f"candidate:{candidate.id}", "replied", run.enrolment_id,
                      {"assessor_question_id": question.id}, self.now())
-        reply = message.text or f"[{message.attachment.kind.replace('_', ' ')}]"
+        reply = message.text or (f"[{message.attachment.kind.replace('_', ' ')}]" if message.attachment else "")
         return FollowUpReplied(assessor.chat_id, candidate.name, question.text, reply)
 
     # professional discussion
@@ -256,17 +282,18 @@ class Sittings(CandidateWork):
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         if candidate is None:
             return []
-        return [choice for e in self.repo.enrolments(candidate.id) for choice in self.pd_choices_for(e)]
+        return [choice for e in self.repo.enrolments(stored_id(candidate)) for choice in self.pd_choices_for(e)]
 
     def start_pd_case(self, person: Person, enrolment_id: int, case_id: str) -> Prompt | Refusal:
         """Begin (or return to) describing one real case; refuses a case or enrolment that is not the person's."""
-        candidate, enrolment = self._own_enrolment(person, enrolment_id)
-        if enrolment is None:
+        found = self._own_enrolment(person, enrolment_id)
+        if found is None:
             return Refusal.NOT_YOURS
+        candidate, enrolment = found
         case = self._bank(enrolment).pd_case(case_id)
         if case is None:
             return Refusal.UNKNOWN_CASE
-        run = next((r for r in self.repo.runs(enrolment.id) if r.question_set == case.set_id), None)
+        run = next((r for r in self.repo.runs(stored_id(enrolment)) if r.question_set == case.set_id), None)
         if run is None:
             run = self._start_run(enrolment, case.as_question_set())
         elif run.current_question_id is None:
@@ -276,9 +303,9 @@ class Sittings(CandidateWork):
 
     def reminders(self, person: Person, paused: bool | None = None) -> bool | Stranger:
         """Whether the candidate's reminders are paused, after setting it when `paused` is given."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
         if paused is not None and candidate.reminders_paused != paused:
             candidate.reminders_paused = paused
             self.repo.add(candidate)
@@ -287,9 +314,9 @@ class Sittings(CandidateWork):
     # helpers
     def _sitting(self, person: Person) -> tuple[Candidate, QuestionRun, Enrolment] | Stranger:
         """The candidate and the sitting they are in, or why there is none."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
         if candidate.declaring_enrolment_id is not None:
             return Stranger.DECLARING
         found = self._active(candidate)
@@ -307,12 +334,12 @@ class Sittings(CandidateWork):
             asked=answer.asked,  # the same question, as it was asked then
             bank_version_id=answer.bank_version_id,
         )
-        self.repo.add_answer(copy, self.repo.answer_criteria(answer.id))
-        for part in self.repo.parts(answer.id):
+        self.repo.add_answer(copy, self.repo.answer_criteria(stored_id(answer)))
+        for part in self.repo.parts(stored_id(answer)):
             is_edited = part.chat_id == edited.chat_id and part.message_id == edited.message_id
             self.repo.session.add(
                 AnswerPart(
-                    answer_id=copy.id,
+                    answer_id=stored_id(copy),
                     seq=part.seq,
                     text=edited.text if is_edited else part.text,
                     attachment_id=part.attachment_id,
@@ -334,6 +361,7 @@ class Sittings(CandidateWork):
     ) -> AnswerSaved:
         answered = self._answered(run)
         ids = [q.id for q in question_set.questions]
+        assert run.current_question_id is not None, "moving on from a question the run is on"
         here = ids.index(run.current_question_id)
         # The questions after this one, then those before it: skipped questions come round again.
         order = ids[here + 1 :] + ids[:here] + ([ids[here]] if skipping else [])
@@ -350,8 +378,9 @@ class Sittings(CandidateWork):
             following = self._following_run(candidate, enrolment, question_set)
             candidate.active_run_id = following.id if following else None
             self.repo.add(candidate)
-            if following is not None:
-                next_prompt = self._prompt(self.repo.enrolment_by_id(following.enrolment_id), following)
+            following_enrolment = self.repo.enrolment_by_id(following.enrolment_id) if following else None
+            if following is not None and following_enrolment is not None:
+                next_prompt = self._prompt(following_enrolment, following)
         new_cases = [c for c in self.pd_choices_for(enrolment) if c.state == "new"]
         return AnswerSaved(
             next_prompt=next_prompt,

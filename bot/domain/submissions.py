@@ -13,6 +13,7 @@ from bot.domain.banks import Statement
 from bot.domain.candidate_work import CandidateWork, Person, Prompt, Refusal, Stranger, UnitProgress
 from bot.domain.coverage import answer_ref
 from bot.storage import audit
+from bot.storage.ids import stored_id
 from bot.storage.models import Answer, AnswerPart, Candidate, Enrolment, Submission
 from bot.storage.repository import Repository
 
@@ -70,13 +71,13 @@ class Submissions(CandidateWork):
         candidate = self.repo.candidate_by_telegram_id(person.user_id)
         if candidate is None:
             return []
-        return [self.unit_progress(enrolment) for enrolment in self.repo.enrolments(candidate.id)]
+        return [self.unit_progress(enrolment) for enrolment in self.repo.enrolments(stored_id(candidate))]
 
     def review(self, person: Person, enrolment_id: int | None = None) -> Review | Refusal | Stranger:
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
-        enrolments = self.repo.enrolments(candidate.id)
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
+        enrolments = self.repo.enrolments(stored_id(candidate))
         enrolment = next((e for e in enrolments if e.id == enrolment_id), None) if enrolment_id else None
         if enrolment_id and enrolment is None:
             return Refusal.NOT_YOURS
@@ -87,35 +88,38 @@ class Submissions(CandidateWork):
             question = asked.get("question") or answer.question_id
             items.append(
                 ReviewItem(
-                    answer_id=answer.id,
+                    answer_id=stored_id(answer),
                     question_ref=asked.get("ref", answer.question_id),
                     ref=answer_ref(answer),
                     short=asked.get("short") or question,
                     question=question,
                     criteria=[c["ref"] for c in asked.get("criteria", [])],
                     version=answer.version,
-                    preview=_preview(self.repo.parts(answer.id), self.repo),
+                    preview=_preview(self.repo.parts(stored_id(answer)), self.repo),
                     locked=self._locked(answer),
                     feedback=self._referral_feedback(answer),
                 )
             )
-        return Review(enrolment.id, enrolment.unit_code, self._bank(enrolment).unit.title, items)
+        return Review(stored_id(enrolment), enrolment.unit_code, self._bank(enrolment).unit.title, items)
 
     def reanswer(self, person: Person, answer_id: int) -> Prompt | Refusal:
         """Answer a question again: the next answer becomes its new version."""
-        candidate, problem = self._candidate(person)
-        found = None if problem else self.repo.answer_of_candidate(candidate.id, answer_id)
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return Refusal.NOT_YOURS
+        found = self.repo.answer_of_candidate(stored_id(candidate), answer_id)
         if found is None:
             return Refusal.NOT_YOURS
         answer, run, enrolment = found
         question_set = self._question_set(enrolment, run)
         if question_set is None or question_set.question(answer.question_id) is None:
             return Refusal.WITHDRAWN  # withdrawn from the bank: kept in the record, not asked again
-        latest = self.repo.latest_answer(run.id, answer.question_id)
+        latest = self.repo.latest_answer(stored_id(run), answer.question_id)
+        assert latest is not None, "the answer itself is a version of its question's answer"
         if self._locked(latest):
             return Refusal.LOCKED
         if latest.submission_id is not None:  # referred back by the assessor: the work is re-opened
-            audit.record(self.repo.session, f"candidate:{candidate.id}", "reopened", enrolment.id,
+            audit.record(self.repo.session, f"candidate:{candidate.id}", "reopened", stored_id(enrolment),
                          {"answer": answer_ref(latest)}, self.now())
         run.current_question_id, run.status, run.finished_at = answer.question_id, "in_progress", None
         candidate.declaring_enrolment_id = None
@@ -132,7 +136,7 @@ class Submissions(CandidateWork):
         self.repo.add(candidate)
         signed, complete, unanswered = self._declarations_due(enrolment)
         return DeclarationAsked(
-            enrolment.id,
+            stored_id(enrolment),
             self._bank(enrolment).unit.title,
             signed.text,
             signed.source,
@@ -143,9 +147,9 @@ class Submissions(CandidateWork):
 
     def cancel_declaration(self, person: Person) -> Review | Refusal | Stranger:
         """Put the declaration aside, nothing submitted, and go back to the answers."""
-        candidate, problem = self._candidate(person)
-        if problem:
-            return problem
+        candidate = self._candidate(person)
+        if isinstance(candidate, Stranger):
+            return candidate
         enrolment_id, candidate.declaring_enrolment_id = candidate.declaring_enrolment_id, None
         self.repo.add(candidate)
         return self.review(person, enrolment_id)
@@ -160,7 +164,7 @@ class Submissions(CandidateWork):
         complete = unanswered == 0
         submission = self.repo.add(
             Submission(
-                enrolment_id=enrolment.id,
+                enrolment_id=stored_id(enrolment),
                 declaration=signed.text,
                 declaration_source=signed.source,
                 complete_declaration=complete_declaration.text if complete_declaration else None,
@@ -191,9 +195,10 @@ class Submissions(CandidateWork):
 
     def _submittable(self, person: Person, enrolment_id: int) -> tuple[Candidate, Enrolment, list[Answer]] | Refusal:
         """The person's enrolment and its finished answers not yet submitted."""
-        candidate, enrolment = self._own_enrolment(person, enrolment_id)
-        if enrolment is None:
+        found = self._own_enrolment(person, enrolment_id)
+        if found is None:
             return Refusal.NOT_YOURS
+        candidate, enrolment = found
         waiting = [a for a, _ in self._finished_answers(enrolment) if a.submission_id is None]
         return (candidate, enrolment, waiting) if waiting else Refusal.NOTHING_TO_SUBMIT
 
@@ -202,13 +207,13 @@ class Submissions(CandidateWork):
         return active[1] if active else enrolments[-1]
 
     def _referral_feedback(self, answer: Answer) -> str | None:
-        judgment = self.repo.latest_judgment(answer.id) if answer.submission_id else None
+        judgment = self.repo.latest_judgment(stored_id(answer)) if answer.submission_id else None
         return (judgment.feedback or "") if judgment and judgment.outcome == "not_yet" else None
 
 
 def _preview(parts: list[AnswerPart], repo: Repository, length: int = PREVIEW_LENGTH) -> str:
     text = " ".join(p.text for p in parts if p.text).strip()
-    files = [repo.attachment(p.attachment_id).kind for p in parts if p.attachment_id]
+    files = [a.kind for p in parts if p.attachment_id and (a := repo.attachment(p.attachment_id))]
     if files and not text:
         text = ", ".join(f"[{kind.replace('_', ' ')}]" for kind in files)
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"

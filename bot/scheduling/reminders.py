@@ -25,6 +25,7 @@ from bot.domain.reminders import MERGED, DueReminder, ReminderRules, claim, find
 from bot.domain.sittings import Sittings
 from bot.rendering import telegram_text
 from bot.storage.db import transaction
+from bot.storage.ids import stored, stored_id
 from bot.storage.models import Assessor, Enrolment, Reminder, utcnow
 from bot.storage.outbox import queue_call
 from bot.storage.repository import Repository
@@ -84,12 +85,12 @@ class ReminderSweep:
         repo = Repository(session)
         if reminder.kind == "digest":
             caseload = Caseload(repo, self.banks, self.now)
-            assessor = session.get(Assessor, reminder.assessor_id)
+            assessor = stored(session, Assessor, reminder.assessor_id)
             soon = self.now().date() + timedelta(days=7)
             at_risk = [row for row in caseload.cohort_of(assessor) if row.deadline <= soon and row.missing]
             waiting = Judging(repo, self.banks, self.now).waiting_for(assessor)
             return telegram_text("digest.html", waiting=waiting, at_risk=at_risk), None
-        enrolment = session.get(Enrolment, reminder.enrolment_id)
+        enrolment = stored(session, Enrolment, reminder.enrolment_id)
         progress = Sittings(repo, self.banks, self.now).unit_progress(enrolment)
         days_left = (enrolment.deadline - self.now().date()).days
         text = telegram_text("reminder.html", kind=reminder.kind, progress=progress, days_left=days_left)
@@ -100,7 +101,7 @@ def person_unreachable(session: Session, chat_id: int, now: datetime) -> None:
     """The sender's hook for a 403: the candidates of that chat get no more reminders, and each of their
     assessors is told once a day (under a reminder key of its own, so two processes never both tell)."""
     for candidate in mark_unreachable(session, chat_id, now):
-        for enrolment in Repository(session).enrolments(candidate.id):
+        for enrolment in Repository(session).enrolments(stored_id(candidate)):
             assessor = session.get(Assessor, enrolment.assessor_id)
             if assessor is None or assessor.chat_id is None:
                 continue

@@ -4,8 +4,9 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.storage.ids import stored_id
 from bot.storage.locks import audit_lock
 from bot.storage.models import AuditEvent
 
@@ -25,7 +26,7 @@ def _digest(previous_hash: str, at: datetime, actor: str, action: str, enrolment
 def record(session: Session, actor: str, action: str, enrolment_id: int | None, details: dict, at: datetime) -> AuditEvent:
     """Append one event, chained to the last; concurrent writers wait for each other (`locks.audit_lock`)."""
     audit_lock(session)
-    last = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     previous = last.hash if last else GENESIS
     event = AuditEvent(
         at=at,
@@ -42,15 +43,16 @@ def record(session: Session, actor: str, action: str, enrolment_id: int | None, 
 
 
 def events(session: Session, enrolment_id: int) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.enrolment_id == enrolment_id).order_by(AuditEvent.id)))
+    return list(session.exec(select(AuditEvent).where(col(AuditEvent.enrolment_id) == enrolment_id).order_by(col(AuditEvent.id))))
 
 
 def broken_links(session: Session) -> list[int]:
     """Ids of events whose hash or link does not match: evidence that the trail was edited."""
-    broken, previous = [], GENESIS
-    for event in session.exec(select(AuditEvent).order_by(AuditEvent.id)):
+    broken: list[int] = []
+    previous = GENESIS
+    for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
         expected = _digest(event.previous_hash, event.at, event.actor, event.action, event.enrolment_id, event.details)
         if event.previous_hash != previous or event.hash != expected:
-            broken.append(event.id)
+            broken.append(stored_id(event))
         previous = event.hash
     return broken

@@ -4,9 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
@@ -59,21 +57,45 @@ def describe_database_error(engine: Engine, error: Exception) -> str:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every Alembic migration not yet applied (up to `revision`)."""
+    if revision == "head" and applied_revision(engine) == head_revision():
+        return  # the usual start: nothing to apply, and Alembic (a large import) is not needed
+    from alembic import command
+
     _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     _migrate(engine, command.downgrade, revision)
 
 
+def head_revision() -> str:
+    """The newest migration. Migrations are numbered files (0001_…, 0002_…), each revising the one before
+    (tests/test_migrations.py holds Alembic to that)."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+
+
+def applied_revision(engine: Engine) -> str | None:
+    """The migration the database is at; None for a database nvqbot has not set up."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as error:
+        raise DatabaseUnavailable(describe_database_error(engine, error)) from error
+
+
 def _migrate(engine: Engine, step, revision: str) -> None:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     sqlite = engine.dialect.name == "sqlite"

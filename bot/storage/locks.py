@@ -13,7 +13,7 @@
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
@@ -75,10 +75,8 @@ class ActiveLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            try:
+            with suppress(SQLAlchemyError):
                 self._connection.close()  # the server frees a session lock with its connection
-            except SQLAlchemyError:
-                pass
             self._connection = None
         if self._file is not None:
             os.close(self._file)  # closing the descriptor frees the flock

@@ -55,6 +55,8 @@ class StaffInvite(SQLModel, table=True):
     created_at: datetime = created_at_field()
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     used_by_id: int | None = Field(default=None, foreign_key="assessor.id")
+    expires_at: datetime = Field(sa_type=UTCDateTime)  # it works until then, once, unless revoked
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # `nvqbot invite --revoke`
 
 
 class Candidate(SQLModel, table=True):
@@ -113,6 +115,8 @@ class Invite(SQLModel, table=True):
     created_at: datetime = created_at_field()
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     used_by_candidate_id: int | None = Field(default=None, foreign_key="candidate.id")
+    expires_at: datetime = Field(sa_type=UTCDateTime)  # it works until then, once, unless revoked
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # `nvqbot invite --revoke`
 
 
 class Enrolment(SQLModel, table=True):
@@ -261,6 +265,18 @@ class InboundUpdate(SQLModel, table=True):
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     attempts: int = 0
     last_error: str | None = None
+    # Part of a flood (bot/domain/flood.py): left unprocessed until this time; `held_for` is whose it is.
+    held_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    held_for: int | None = Field(default=None, sa_type=BigInteger, index=True)
+
+
+class MessagePace(SQLModel, table=True):
+    """How many of one person's updates were processed in their current minute (bot/domain/flood.py)."""
+
+    telegram_user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    window_started_at: datetime = Field(sa_type=UTCDateTime)
+    admitted: int = 0
+    holding: bool = False  # some of the person's updates may be held: look before letting one through
 
 
 class OutboundMessage(SQLModel, table=True):

@@ -8,10 +8,12 @@ claim query skips rows another sender has locked, so two senders never make the 
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, or_, update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, func, or_, update
+from sqlmodel import Session, col, select
 
+from bot.storage.ids import stored_id
 from bot.storage.models import OutboundMessage
 
 PENDING, SENT, FAILED, UNREACHABLE = "pending", "sent", "failed", "unreachable"
@@ -34,7 +36,7 @@ def queue_call(session: Session, chat_id: int, method: str, params: dict, paced:
     row = OutboundMessage(chat_id=chat_id, method=method, params=params, paced=paced)
     session.add(row)
     session.flush()
-    return OutboundCall(row.id, chat_id, method, params, paced=paced)
+    return OutboundCall(stored_id(row), chat_id, method, params, paced=paced)
 
 
 def _heads():
@@ -50,29 +52,29 @@ def claim_due(session: Session, sender: str, now: datetime, lease: timedelta, li
             # status again here: PostgreSQL rechecks these conditions on a row another sender changed meanwhile
             # (the heads subquery is not rechecked), so a call just sent is never claimed again
             OutboundMessage.status == PENDING,
-            OutboundMessage.id.in_(_heads()),
-            or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now),
-            or_(OutboundMessage.claimed_until.is_(None), OutboundMessage.claimed_until < now),
+            col(OutboundMessage.id).in_(_heads()),
+            or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= now),
+            or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < now),
         )
-        .order_by(OutboundMessage.id)
+        .order_by(col(OutboundMessage.id))
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer at a time anyway
     ).all()
     for row in rows:
         row.claimed_by, row.claimed_until = sender, now + lease
         session.add(row)
-    return [OutboundCall(r.id, r.chat_id, r.method, dict(r.params), r.attempts, r.paced) for r in rows]
+    return [OutboundCall(stored_id(r), r.chat_id, r.method, dict(r.params), r.attempts, r.paced) for r in rows]
 
 
 def next_due_at(session: Session) -> datetime | None:
     """When the earliest pending head that waits for a retry is due (None: none waits)."""
     return session.exec(
-        select(func.min(OutboundMessage.next_attempt_at)).where(OutboundMessage.id.in_(_heads()))
+        select(func.min(col(OutboundMessage.next_attempt_at))).where(col(OutboundMessage.id).in_(_heads()))
     ).one()
 
 
 def _mine(call_id: int, sender: str):
-    return update(OutboundMessage).where(OutboundMessage.id == call_id, OutboundMessage.claimed_by == sender)
+    return update(OutboundMessage).where(col(OutboundMessage.id) == call_id, col(OutboundMessage.claimed_by) == sender)
 
 
 def mark_sent(session: Session, call_id: int, sender: str, telegram_message_id: int | None, now: datetime) -> None:
@@ -105,11 +107,12 @@ def close_unsent(session: Session, call_id: int, sender: str, status: str, error
 
 def release_claims(session: Session) -> int:
     """Drop every claim: the one active sender starting up knows that no other sender holds any."""
-    return session.execute(
+    result = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.status == PENDING, OutboundMessage.claimed_by.is_not(None))
+        .where(col(OutboundMessage.status) == PENDING, col(OutboundMessage.claimed_by).is_not(None))
         .values(claimed_by=None, claimed_until=None)
-    ).rowcount
+    )
+    return cast("CursorResult[Any]", result).rowcount  # an UPDATE's result is a CursorResult
 
 
 def pending_count(session: Session) -> int:

@@ -2,12 +2,14 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.storage.ids import stored, table_of
 from bot.storage.models import InboundUpdate
 
 
@@ -24,35 +26,61 @@ def latest_update_id(session: Session) -> int | None:
     return session.exec(select(func.max(InboundUpdate.update_id))).one()
 
 
-def pending_update_ids(session: Session, limit: int = 100) -> list[int]:
+def pending_update_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Unprocessed updates in order, but for a flood's held until their time (bot/domain/flood.py)."""
     return list(
         session.exec(
             select(InboundUpdate.update_id)
-            .where(InboundUpdate.processed_at.is_(None))
-            .order_by(InboundUpdate.update_id)
+            .where(col(InboundUpdate.processed_at).is_(None))
+            .where(or_(col(InboundUpdate.held_until).is_(None), col(InboundUpdate.held_until) <= now))
+            .order_by(col(InboundUpdate.update_id))
             .limit(limit)
         )
     )
 
 
-def claim_update(session: Session, update_id: int, now: datetime) -> dict | None:
-    """Mark an update processed within the caller's transaction; None if it already was.
+def pending_updates(session: Session, now: datetime, limit: int = 100) -> list[tuple[int, dict]]:
+    """`pending_update_ids` with each update's payload, so processing one need not read it again."""
+    return [
+        (update_id, cast(dict, payload))  # sqlmodel types a JSON column selected with another as Mapping
+        for update_id, payload in session.exec(
+            select(InboundUpdate.update_id, InboundUpdate.payload)
+            .where(col(InboundUpdate.processed_at).is_(None))
+            .where(or_(col(InboundUpdate.held_until).is_(None), col(InboundUpdate.held_until) <= now))
+            .order_by(col(InboundUpdate.update_id))
+            .limit(limit)
+        )
+    ]
+
+
+_inbox = table_of(InboundUpdate)
+# Built once: a plain Core statement on the connection, without the ORM's bulk-update bookkeeping (this runs
+# once an update).
+_CLAIM = (
+    _inbox.update()
+    .where(_inbox.c.update_id == bindparam("claimed_id"), _inbox.c.processed_at.is_(None))
+    .values(processed_at=bindparam("claimed_at", type_=_inbox.c.processed_at.type))
+)
+
+
+def claim(session: Session, update_id: int, now: datetime) -> bool:
+    """Mark an update processed within the caller's transaction; False if it already was.
 
     The conditional UPDATE makes a second processor wait for, then skip, an update the first one holds.
     """
-    claimed = session.execute(
-        update(InboundUpdate)
-        .where(InboundUpdate.update_id == update_id, InboundUpdate.processed_at.is_(None))
-        .values(processed_at=now)
-    )
-    if claimed.rowcount != 1:
+    return session.connection().execute(_CLAIM, {"claimed_id": update_id, "claimed_at": now}).rowcount == 1
+
+
+def claim_update(session: Session, update_id: int, now: datetime) -> dict | None:
+    """`claim`, then the update's payload; None if it was processed already."""
+    if not claim(session, update_id, now):
         return None
-    return session.exec(select(InboundUpdate.payload).where(InboundUpdate.update_id == update_id)).one()
+    return cast(dict, session.exec(select(InboundUpdate.payload).where(InboundUpdate.update_id == update_id)).one())
 
 
 def record_failure(session: Session, update_id: int, error: str, now: datetime, give_up_after: int) -> bool:
     """Count a failed attempt; after `give_up_after` attempts the update is closed. True when it was."""
-    row = session.get(InboundUpdate, update_id)
+    row = stored(session, InboundUpdate, update_id)
     row.attempts += 1
     row.last_error = error[:2000]
     if row.attempts >= give_up_after:

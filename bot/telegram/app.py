@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.domain.banks import Banks
+from bot.domain.limits import Limits
 from bot.domain.reminders import ReminderRules
 from bot.rendering import command_menu
 from bot.scheduling.reminders import ReminderSweep, person_unreachable, start_sweeping
@@ -17,7 +18,7 @@ from bot.telegram import handlers
 from bot.telegram.evidence import EVIDENCE_CALL, send_evidence
 from bot.telegram.pacing import RateLimiter
 from bot.telegram.pipeline import UpdatePipeline
-from bot.telegram.sender import OutboxSender
+from bot.telegram.sender import LocalCall, OutboxSender
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,13 @@ async def _serve_active(settings: Settings, engine: Engine, banks: Banks, starte
         log.info("nvqbot is running as @%s", application.bot.username)
         if started is not None:
             started.set()
-        local_calls = {EVIDENCE_CALL: partial(send_evidence, application.bot, engine, banks)}
+        local_calls: dict[str, LocalCall] = {EVIDENCE_CALL: partial(send_evidence, application.bot, engine, banks)}
         limiter = RateLimiter(settings.send_rate_per_s, settings.per_chat_interval_s)
         sender = OutboxSender(application.bot, engine, limiter, local_calls=local_calls, on_unreachable=person_unreachable)
         sweep = ReminderSweep(engine, banks, ReminderRules.from_settings(settings), wake_sender=sender.wake)
         scheduler = start_sweeping(sweep, settings.reminder_sweep_seconds)
         try:
-            await UpdatePipeline(application, engine, banks, sender, settings.poll_timeout).run()
+            limits = Limits.from_settings(settings)
+            await UpdatePipeline(application, engine, banks, sender, settings.poll_timeout, limits=limits).run()
         finally:
             scheduler.shutdown(wait=False)

@@ -94,7 +94,7 @@ async def assessor_message(work: Work, person: Person, text: str | None, voice) 
     """An assessor's message that is the feedback or follow-up question they were asked for. False if not."""
     if not work.judging.awaited(person):
         return False
-    kind, outcome = work.judging.take_text(person, text, voice)
+    _, outcome = work.judging.take_text(person, text, voice)
     work.attachments_added = voice is not None
     if isinstance(outcome, Asked):
         work.reply(outcome.candidate_chat_id, "follow_up_question.html", asked=outcome)
@@ -110,8 +110,12 @@ async def assessor_message(work: Work, person: Person, text: str | None, voice) 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person, query = current_work(), person_of(update), update.callback_query
+    assert query is not None, "registered for button presses only"
     work.answer_button(person.chat_id, query.id)
     action, number, name = keyboards.parse(query.data) or (None, None, None)
+    if number is None:  # every assessor button carries the number of what it acts on
+        show_next(work, person, Denied.NOT_YOURS)
+        return
     judging = work.judging
     if action == keyboards.OPEN:
         show_next(work, person, judging.next_to_judge(person, number))

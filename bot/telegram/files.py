@@ -25,12 +25,13 @@ from datetime import datetime
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram import Bot
 from telegram.error import NetworkError, TelegramError, TimedOut
 
 from bot.settings import Settings
 from bot.storage.db import transaction
+from bot.storage.ids import stored
 from bot.storage.models import Attachment
 from bot.telegram.delivery import RetryLater, after_failure
 
@@ -56,13 +57,12 @@ class FileRefused(TelegramError):
 
 def unfetched_ids(engine: Engine) -> list[int]:
     with transaction(engine) as session:
-        return list(
-            session.exec(
-                select(Attachment.id)
-                .where(Attachment.sha256.is_(None), Attachment.fetch_failed_at.is_(None))
-                .order_by(Attachment.id)
-            )
+        ids = session.exec(
+            select(col(Attachment.id))
+            .where(col(Attachment.sha256).is_(None), col(Attachment.fetch_failed_at).is_(None))
+            .order_by(col(Attachment.id))
         )
+        return [attachment_id for attachment_id in ids if attachment_id is not None]  # primary keys: never None
 
 
 async def fetch_attachments(
@@ -105,7 +105,7 @@ async def _fetch_until_done(
 ) -> bool:
     """Fetch one file, trying again after each transient failure; True when fetched, False when refused."""
     with transaction(engine) as session:
-        row = session.get(Attachment, attachment_id)
+        row = stored(session, Attachment, attachment_id)
         file_id, attempts = row.file_id, row.fetch_attempts
     while True:
         attempts += 1
@@ -116,13 +116,13 @@ async def _fetch_until_done(
                 failure = error
             else:
                 with transaction(engine) as session:
-                    row = session.get(Attachment, attachment_id)
+                    row = stored(session, Attachment, attachment_id)
                     row.sha256, row.file_size, row.fetched_at = sha256, size, now()
                     row.fetch_attempts, row.fetch_error = attempts, None
                 return True
         decision = after_failure(failure, attempts)
         with transaction(engine) as session:
-            row = session.get(Attachment, attachment_id)
+            row = stored(session, Attachment, attachment_id)
             row.fetch_attempts, row.fetch_error = attempts, decision.reason[:500]
             if not isinstance(decision, RetryLater):
                 row.fetch_failed_at = now()
@@ -139,6 +139,8 @@ async def _download(bot: Bot, client: httpx.AsyncClient, file_id: str, max_bytes
     telegram_file = await bot.get_file(file_id)
     if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
         raise FileRefused(_too_big(telegram_file.file_size, max_bytes))
+    if telegram_file.file_path is None:  # the Bot API gives no download path for a file it will not serve
+        raise FileRefused("no download path")
     digest, size = hashlib.sha256(), 0
     try:
         # file_path is the whole download URL, the token in it: never logged or recorded.

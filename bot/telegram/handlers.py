@@ -9,6 +9,7 @@ from bot.domain.sittings import (
     Edited,
     FollowUpReplied,
     NothingToFinish,
+    NotKept,
     PartKept,
     Person,
     ProbeAsked,
@@ -46,6 +47,9 @@ def _show(person: Person, outcome, **extra) -> None:
         work.reply(person.chat_id, "probe.html", keyboard=keyboards.answering(), outcome=outcome)
     elif isinstance(outcome, NothingToFinish):
         work.reply(person.chat_id, "nothing_to_finish.html", keyboard=keyboards.answering(), prompt=outcome.prompt)
+    elif isinstance(outcome, NotKept):
+        keyboard = keyboards.answering() if outcome.prompt else None
+        work.reply(person.chat_id, "not_kept.html", keyboard=keyboard, outcome=outcome)
     elif isinstance(outcome, AnswerSaved):
         keyboard = keyboards.answering() if outcome.next_prompt else None
         work.reply(person.chat_id, "answer_saved.html", keyboard=keyboard, outcome=outcome)
@@ -123,6 +127,7 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # messages
 async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None, "registered for new messages"
     work, person, incoming = current_work(), person_of(update), incoming_of(update, update.message)
     if await assessing.assessor_message(work, person, incoming.text, incoming.attachment):
         return
@@ -137,11 +142,12 @@ async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.edited_message is not None, "registered for edited messages"
     work, person = current_work(), person_of(update)
     outcome = work.sittings.edit(person, incoming_of(update, update.edited_message))
     if outcome is None:
         return  # an edit of a message that was not part of an answer changes no evidence
-    if isinstance(outcome, Stranger):
+    if isinstance(outcome, Stranger | NotKept):
         _show(person, outcome)
     else:
         work.reply(person.chat_id, "edited.html", edited=outcome if isinstance(outcome, Edited) else None,
@@ -159,6 +165,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # buttons
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person, query = current_work(), person_of(update), update.callback_query
+    assert query is not None, "registered for button presses"
     work.answer_button(person.chat_id, query.id)
     action, number, name = keyboards.parse(query.data) or (None, None, None)
     sittings = work.sittings
@@ -202,6 +209,7 @@ async def foreign_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """A button pressed anywhere but the presser's own chat with the bot (a group, a forged chat): refused in
     their own chat, and nothing done."""
     work, person = current_work(), person_of(update)
+    assert update.callback_query is not None, "registered for button presses"
     work.answer_button(person.chat_id, update.callback_query.id)
     work.reply(person.chat_id, "foreign_button.html")
 

@@ -78,14 +78,26 @@ def _clean(text: str | None) -> str | None:
     return cleaned(text)[0]
 
 
+def sender_of(update: Update) -> int | None:
+    """Who sent an update in their own private chat with the bot (a message, an edit or a button); None if
+    it came from anywhere else."""
+    message, user = update.effective_message, update.effective_user
+    if user is None:  # channel posts and the like
+        return None
+    if update.callback_query is not None:
+        return user.id if _own_chat_button(update.callback_query) else None
+    return user.id if message is not None and _is_own_chat(message, user) else None
+
+
 def person_of(update: Update) -> Person:
     user = update.effective_user
-    return Person(user_id=user.id, chat_id=user.id, name=_clean(user.full_name))
+    assert user is not None, "handlers see only updates that `sender_of` let through"
+    return Person(user_id=user.id, chat_id=user.id, name=_clean(user.full_name) or "")
 
 
 def arguments_of(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
     """A command's words after the command (e.g. the invite code of /start CODE)."""
-    return [_clean(word) for word in context.args or []]
+    return [_clean(word) or "" for word in context.args or []]
 
 
 def incoming_of(update: Update, message: Message) -> IncomingMessage:
@@ -106,6 +118,7 @@ def forwarded_from(message: Message) -> ForwardOrigin | None:
     origin = message.forward_origin
     if origin is None:
         return None
+    name: str | None
     if isinstance(origin, MessageOriginUser):
         name = origin.sender_user.full_name
     elif isinstance(origin, MessageOriginHiddenUser):

@@ -16,21 +16,26 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.banks import Banks
+from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.domain.reminders import came_back
 from bot.rendering import telegram_text
 from bot.storage.db import describe_database_error, transaction
+from bot.storage.flood import next_release
 from bot.storage.models import utcnow
 from bot.storage.outbox import queue_call
+from bot.storage.repository import Lookups
 from bot.storage.updates import (
+    claim,
     claim_update,
     latest_update_id,
-    pending_update_ids,
+    pending_updates,
     record_failure,
     store_updates,
 )
@@ -59,6 +64,7 @@ class UpdatePipeline:
         sender: OutboxSender,
         poll_timeout: int = 25,
         now: Callable[[], datetime] = utcnow,
+        limits: Limits = DEFAULT_LIMITS,
     ):
         self.application = application
         self.engine = engine
@@ -66,7 +72,10 @@ class UpdatePipeline:
         self.poll_timeout = poll_timeout
         self.sender = sender
         self.now = now
+        self.limits = limits
+        self.lookups = Lookups(engine)  # what never changes once stored (criteria, bank versions): read once
         self._news = asyncio.Event()
+        self._release: asyncio.TimerHandle | None = None  # wakes processing when held updates are due
         self._files = asyncio.Event()
         self._conflicted = False
 
@@ -151,40 +160,47 @@ class UpdatePipeline:
         """Process stored updates in order; returns how many were taken from the store."""
         try:
             with transaction(self.engine) as session:
-                update_ids = pending_update_ids(session, batch)
+                pending = pending_updates(session, self.now(), batch)  # with their payloads: read once
+                release_at = next_release(session, self.now())
         except SQLAlchemyError as error:
             self._report_database_down(error)
             await asyncio.sleep(RETRY_PAUSE_S)
             self._news.set()
             return 0
-        for update_id in update_ids:
-            if not await self.process_one(update_id):
+        for update_id, payload in pending:
+            if not await self.process_one(update_id, payload):
                 await asyncio.sleep(RETRY_PAUSE_S)
                 self._news.set()
                 return 0
-        return len(update_ids)
+        if release_at is not None:
+            self._wake_at(release_at)
+        return len(pending)
 
-    async def process_one(self, update_id: int) -> bool:
-        """Apply one stored update. False when the database failed and the update must wait."""
+    def _wake_at(self, when: datetime) -> None:
+        """Look at the inbox again when the next held update is due (one timer: the latest asked for)."""
+        if self._release is not None:
+            self._release.cancel()
+        delay = max(0.0, (when - self.now()).total_seconds())
+        self._release = asyncio.get_running_loop().call_later(delay, self._news.set)
+
+    async def process_one(self, update_id: int, stored: dict | None = None) -> bool:
+        """Apply one stored update (`stored`: its payload, if already read). False when the database failed and
+        the update must wait."""
         payload = None
         try:
             with transaction(self.engine) as session:
-                payload = claim_update(session, update_id, self.now())
+                if stored is None:
+                    payload = claim_update(session, update_id, self.now())
+                elif claim(session, update_id, self.now()):
+                    payload = stored
                 if payload is None:
                     return True  # another processor (or an earlier run) applied it
                 update = _parsed(payload, self.bot)
                 if update is None:
                     raise MalformedUpdate(payload)
-                if update.effective_user is not None:
-                    came_back(session, update.effective_user.id)
-                work = Work(session, self.banks, self.now)
-                token = work.activate()
-                try:
-                    await self.application.process_update(update)
-                finally:
-                    Work.deactivate(token)
-                if work.failure is not None:
-                    raise work.failure
+                work = Work(session, self.banks, self.now, self.limits, self.lookups)
+                if work.admit(update):  # else held, part of a flood: no one else's update waits for it
+                    await self._apply(session, work, update)
         except OperationalError as error:
             self._report_database_down(error)
             return False
@@ -201,6 +217,17 @@ class UpdatePipeline:
         if work.attachments_added:
             self._files.set()
         return True
+
+    async def _apply(self, session: Session, work: Work, update: Update) -> None:
+        if update.effective_user is not None:
+            came_back(session, update.effective_user.id)
+        token = work.activate()
+        try:
+            await self.application.process_update(update)
+        finally:
+            Work.deactivate(token)
+        if work.failure is not None:
+            raise work.failure
 
     def _give_up_or_retry(
         self, update_id: int, payload: dict | None, error: Exception, give_up_after: int = GIVE_UP_AFTER

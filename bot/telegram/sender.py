@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
@@ -45,7 +46,7 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 LocalCall = Callable[[dict], Awaitable[int | None]]
 # Called in the transaction that closes a call to a chat that blocked the bot (marks the person unreachable,
 # tells their assessor).
-OnUnreachable = Callable[[object, int, datetime], None]
+OnUnreachable = Callable[[Session, int, datetime], None]
 
 
 class OutboxSender:
@@ -162,7 +163,7 @@ class OutboxSender:
         log.log(level, "%s to chat %s: %s (%s)", call.method, call.chat_id, error, type(outcome).__name__)
         self._record(call, outcome)
 
-    def _record(self, call: OutboundCall, outcome: int | None | RetryLater | GiveUp | Unreachable) -> None:
+    def _record(self, call: OutboundCall, outcome: int | RetryLater | GiveUp | Unreachable | None) -> None:
         try:
             with transaction(self.engine) as session:
                 now = self.now()

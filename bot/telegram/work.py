@@ -10,31 +10,42 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup, Update
 
+from bot.domain import flood
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
 from bot.domain.caseload import Caseload
 from bot.domain.judging import Judging
+from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.domain.sittings import Sittings
 from bot.domain.submissions import Submissions
 from bot.rendering import telegram_text
 from bot.storage.outbox import OutboundCall, queue_call
-from bot.storage.repository import Repository
+from bot.storage.repository import Lookups, Repository
 from bot.telegram.fitting import message_calls
+from bot.telegram.incoming import sender_of
 
 _current: ContextVar["Work"] = ContextVar("nvqbot_work")
 
 
 class Work:
-    def __init__(self, session: Session, banks: Banks, now: Callable[[], datetime]):
+    def __init__(
+        self,
+        session: Session,
+        banks: Banks,
+        now: Callable[[], datetime],
+        limits: Limits = DEFAULT_LIMITS,
+        lookups: Lookups | None = None,
+    ):
         self.session = session
-        repo = Repository(session)
-        self.assessment = Assessment(repo, banks, now)
-        self.sittings = Sittings(repo, banks, now)
-        self.submissions = Submissions(repo, banks, now)
-        self.judging = Judging(repo, banks, now)
-        self.caseload = Caseload(repo, banks, now)
+        self.now, self.limits = now, limits
+        repo = Repository(session, lookups)  # lookups: each unit's criteria and bank versions, read once a process
+        self.assessment = Assessment(repo, banks, now, limits)
+        self.sittings = Sittings(repo, banks, now, limits)
+        self.submissions = Submissions(repo, banks, now, limits)
+        self.judging = Judging(repo, banks, now, limits)
+        self.caseload = Caseload(repo, banks, now, limits)
         self.queued: list[OutboundCall] = []
         self.attachments_added = False
         self.failure: BaseException | None = None
@@ -43,6 +54,17 @@ class Work:
         """Queue a templated message: several, in order, if it is too long for one (the keyboard under the last)."""
         for params in message_calls(chat_id, telegram_text(template, **context), keyboard):
             self._queue(chat_id, "sendMessage", params)
+
+    def admit(self, update: Update) -> bool:
+        """Whether to process the update now. In a flood it is held for later (bot/domain/flood.py), and the
+        first update held is answered with a request to slow down."""
+        sender = sender_of(update)
+        if sender is None:
+            return True
+        held = flood.admit(self.session, sender, update.update_id, self.limits.messages_per_minute, self.now())
+        if held is not None and held.first:
+            self.reply(sender, "slow_down.html", per_minute=self.limits.messages_per_minute)
+        return held is None
 
     def call(self, chat_id: int, method: str, params: dict) -> None:
         """Queue any other call (e.g. the evidence documents, made when it is sent)."""
