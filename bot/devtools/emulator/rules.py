@@ -81,7 +81,9 @@ class Upload:
 def html_to_plain(text: str) -> str:
     """Check Telegram HTML the way Telegram does (every "<" starts a tag, only its tags, properly
     nested) and return the visible text."""
-    visible, open_tags, pos = [], [], 0
+    visible: list[str] = []
+    open_tags: list[str] = []
+    pos = 0
     while (start := text.find("<", pos)) != -1:
         visible.append(text[pos:start])
         offset = len(text[:start].encode())
@@ -95,7 +97,7 @@ def html_to_plain(text: str) -> str:
                 entity_error(f'Unmatched end tag "{name}" at byte offset {offset}')
             open_tags.pop()
         else:
-            name = re.match(r"[^\s/]*", tag).group().lower()
+            name = re.split(r"[\s/]", tag, maxsplit=1)[0].lower()
             if name not in HTML_TAGS:
                 entity_error(f'Unsupported start tag "{name}" at byte offset {offset}')
             open_tags.append(name)
@@ -212,8 +214,9 @@ async def read_params(request: web.Request) -> dict:
         else:
             for key, value in (await request.post()).items():
                 if isinstance(value, web.FileField):
-                    value = Upload(value.filename, value.content_type, value.file.read())
-                params[key] = value
+                    params[key] = Upload(value.filename, value.content_type, value.file.read())
+                else:
+                    params[key] = value
     for key in JSON_PARAMS & params.keys():
         if isinstance(params[key], str):
             params[key] = json.loads(params[key])

@@ -169,6 +169,11 @@ class EmulatorState:
         """Make every download of this file wait ``seconds`` before its content comes."""
         self._files[file_id].download_delay = seconds
 
+    def clear_faults(self) -> None:
+        """Forget every failure and hang set up with ``fail_next`` / ``delay_next`` and not yet used."""
+        self._faults.clear()
+        self._delays.clear()
+
     def _fault_for(self, method: str, params: dict) -> ApiError | None:
         fault = _matching(self._faults, method, params)
         return fault.error if fault else None
@@ -251,11 +256,14 @@ class EmulatorState:
         return await self._queue_update({"message": self._user_message(user_id, voice=voice)})
 
     async def post_document(
-        self, user_id: int, content: bytes, file_name: str, mime_type: str, *, caption: str | None = None
+        self, user_id: int, content: bytes, file_name: str, mime_type: str, *, caption: str | None = None,
+        download_delay: float = 0.0,
     ) -> dict:
+        """A document from the user; ``download_delay``: its download waits that long (set before the bot can ask)."""
         stored = self._store_file(
             content, "documents", PurePosixPath(file_name).suffix, file_name=file_name, mime_type=mime_type
         )
+        stored.download_delay = download_delay
         document = {**stored.meta(), "file_name": file_name, "mime_type": mime_type}
         message = self._user_message(user_id, document=document, caption=caption)
         return await self._queue_update({"message": message})

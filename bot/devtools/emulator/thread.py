@@ -25,7 +25,7 @@ class EmulatorThread:
         return self
 
     def stop(self) -> None:
-        if self._loop is None:
+        if self._loop is None or self._thread is None:
             return
         self._run(self.emulator.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -87,6 +87,9 @@ class EmulatorThread:
 
     def delay_download(self, file_id: str, seconds: float) -> None:
         self._on_loop(self.emulator.delay_download, file_id, seconds)
+
+    def clear_faults(self) -> None:
+        self._on_loop(self.emulator.clear_faults)
 
     def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> list[dict]:
         return self._run(self.emulator.wait_for_messages(chat_id, count, timeout))
