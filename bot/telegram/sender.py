@@ -1,8 +1,8 @@
 """The sender: makes the outbox's calls, each chat's in order, and records what came of each.
 
 It claims the due head of each chat's queue (bot/storage/outbox.py), makes the calls concurrently (so one
-slow call or one chat waiting out a 429 holds up no one else), and records each outcome in its own short
-transaction, by the one retry policy in bot/telegram/delivery.py. Replies go out as soon as they are
+slow call or one chat waiting out a 429 holds up no one else), and records the outcomes (by the one retry
+policy in bot/telegram/delivery.py) together, in the transaction that claims the next round. Replies go out as soon as they are
 claimed; bulk calls (`paced`: reminders, digests) are kept under Telegram's broadcast limits.
 """
 
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 LocalCall = Callable[[dict], Awaitable[int | None]]
+# What came of a call: the message id it made (or None), or why it was not made.
+Outcome = int | RetryLater | GiveUp | Unreachable | None
 # Called in the transaction that closes a call to a chat that blocked the bot (marks the person unreachable,
 # tells their assessor).
 OnUnreachable = Callable[[Session, int, datetime], None]
@@ -72,6 +74,9 @@ class OutboxSender:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._news = asyncio.Event()
         self._in_flight: set[asyncio.Task] = set()
+        # Calls made (or given up) whose outcome is not yet recorded: recorded together, in the transaction
+        # of the next round's claim, rather than one transaction a call.
+        self._finished: list[tuple[OutboundCall, Outcome]] = []
         self._fatal: BaseException | None = None
 
     def wake(self) -> None:
@@ -99,20 +104,16 @@ class OutboxSender:
         finally:
             for task in self._in_flight:
                 task.cancel()
+            self._round(claim=False)  # what was made before the stop is recorded, not made again
 
     def _start_due(self) -> float:
-        """Claim and start what is due; how long to wait before looking again if nothing wakes us."""
+        """Record what finished, claim and start what is due; how long to wait before looking again if nothing
+        wakes us."""
         room = self.concurrency - len(self._in_flight)
-        if room <= 0:
-            return self.idle_wait_s
-        try:
-            with transaction(self.engine) as session:
-                now = self.now()
-                calls = claim_due(session, self.name, now, self.lease, room)
-                soonest = None if calls else next_due_at(session)
-        except SQLAlchemyError as error:
-            log.error("%s; queued messages wait until it is back", describe_database_error(self.engine, error))
+        claimed = self._round(claim=room > 0, room=room)
+        if claimed is None:
             return self.idle_wait_s * 2
+        calls, soonest, now = claimed
         for call in calls:
             task = asyncio.get_running_loop().create_task(self._deliver(call))
             self._in_flight.add(task)
@@ -121,6 +122,23 @@ class OutboxSender:
             return max(0.05, min(self.idle_wait_s, (soonest - now).total_seconds()))
         return self.idle_wait_s
 
+    def _round(self, claim: bool, room: int = 0) -> tuple[list[OutboundCall], datetime | None, datetime] | None:
+        """One transaction: the outcomes of the calls that finished, then (`claim`) up to `room` due calls
+        claimed. None if the database could not be reached (the outcomes are kept for the next round)."""
+        finished, self._finished = self._finished, []
+        try:
+            with transaction(self.engine) as session:
+                now = self.now()
+                for call, outcome in finished:
+                    self._record(session, call, outcome, now)
+                calls = claim_due(session, self.name, now, self.lease, room) if claim else []
+                soonest = None if calls or not claim else next_due_at(session)
+        except SQLAlchemyError as error:
+            self._finished = finished + self._finished
+            log.error("%s; queued messages wait until it is back", describe_database_error(self.engine, error))
+            return None
+        return calls, soonest, now
+
     async def send_due(self) -> int:
         """One round, waited for: claim what is due and make it (for tests and tools). Returns how many."""
         before = set(self._in_flight)
@@ -128,25 +146,28 @@ class OutboxSender:
         started = self._in_flight - before
         if started:
             await asyncio.gather(*started)
+        self._round(claim=False)
         if self._fatal is not None:
             raise self._fatal
         return len(started)
 
     async def _deliver(self, call: OutboundCall) -> None:
+        outcome: Outcome
         try:
             if call.paced:
                 await self.limiter.wait(call.chat_id)
-            message_id = await self._make(call)
+            outcome = await self._make(call)
         except TelegramError as error:
             try:
-                self._record_failure(call, error)
+                outcome = self._failure(call, error)
             except InvalidToken as bad_token:  # nothing can be sent: stop, leaving the call pending
                 self._fatal = bad_token
+                self.wake()
+                return
         except Exception as error:  # a local call that broke (e.g. a document that would not render)
             log.exception("%s for chat %s failed", call.method, call.chat_id)
-            self._record(call, GiveUp(f"{type(error).__name__}: {error}"))
-        else:
-            self._record(call, message_id)
+            outcome = GiveUp(f"{type(error).__name__}: {error}")
+        self._finished.append((call, outcome))
         self.wake()
 
     async def _make(self, call: OutboundCall) -> int | None:
@@ -155,27 +176,23 @@ class OutboxSender:
         result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
         return result.get("message_id") if isinstance(result, dict) else None
 
-    def _record_failure(self, call: OutboundCall, error: TelegramError) -> None:
+    def _failure(self, call: OutboundCall, error: TelegramError) -> Outcome:
         if isinstance(error, RetryAfter):
             self.limiter.hold(retry_after_seconds(error))
         outcome = after_failure(error, call.attempts + 1, self.rng)
         level = logging.INFO if isinstance(outcome, RetryLater) else logging.WARNING
         log.log(level, "%s to chat %s: %s (%s)", call.method, call.chat_id, error, type(outcome).__name__)
-        self._record(call, outcome)
+        return outcome
 
-    def _record(self, call: OutboundCall, outcome: int | RetryLater | GiveUp | Unreachable | None) -> None:
-        try:
-            with transaction(self.engine) as session:
-                now = self.now()
-                if isinstance(outcome, RetryLater):
-                    retry_later(session, call.id, self.name, outcome.reason, now + timedelta(seconds=outcome.seconds))
-                elif isinstance(outcome, GiveUp):
-                    close_unsent(session, call.id, self.name, FAILED, outcome.reason, now)
-                elif isinstance(outcome, Unreachable):
-                    close_unsent(session, call.id, self.name, UNREACHABLE, outcome.reason, now)
-                    if self.on_unreachable is not None:
-                        self.on_unreachable(session, call.chat_id, now)
-                else:
-                    mark_sent(session, call.id, self.name, outcome, now)
-        except SQLAlchemyError as error:  # made but not recorded: made again once the claim expires (at least once)
-            log.error("%s; call %s will be made again", describe_database_error(self.engine, error), call.id)
+    def _record(self, session: Session, call: OutboundCall, outcome: Outcome, now: datetime) -> None:
+        # A call made but not recorded (the process dies first) is made again once its claim expires: at least once.
+        if isinstance(outcome, RetryLater):
+            retry_later(session, call.id, self.name, outcome.reason, now + timedelta(seconds=outcome.seconds))
+        elif isinstance(outcome, GiveUp):
+            close_unsent(session, call.id, self.name, FAILED, outcome.reason, now)
+        elif isinstance(outcome, Unreachable):
+            close_unsent(session, call.id, self.name, UNREACHABLE, outcome.reason, now)
+            if self.on_unreachable is not None:
+                self.on_unreachable(session, call.chat_id, now)
+        else:
+            mark_sent(session, call.id, self.name, outcome, now)
