@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.storage.models import Assessor, Candidate, Enrolment, Reminder, Submission
+from bot.storage.repository import Repository
 
 # Units in these states need nothing from the candidate now.
 DONE_STATUSES = ("submitted", "signed_off")
@@ -192,13 +193,13 @@ def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[R
     return list(session.execute(select(Reminder).where(col(Reminder.key).in_(won))).scalars()) if won else []
 
 
-def came_back(session: Session, telegram_user_id: int) -> None:
-    """Someone who had blocked the bot wrote again: they can be reached, and reminded, again."""
-    session.execute(
-        update(Candidate)
-        .where(col(Candidate.telegram_user_id) == telegram_user_id, col(Candidate.unreachable_at).is_not(None))
-        .values(unreachable_at=None)
-    )
+def came_back(repo: Repository, telegram_user_id: int) -> None:
+    """Someone wrote: if they had blocked the bot, they can be reached, and reminded, again. (The candidate is
+    read through the transaction's repository, which keeps them for the handlers that read them next.)"""
+    candidate = repo.candidate_by_telegram_id(telegram_user_id)
+    if candidate is not None and candidate.unreachable_at is not None:
+        candidate.unreachable_at = None
+        repo.add(candidate)
 
 
 def mark_unreachable(session: Session, chat_id: int, now: datetime) -> list[Candidate]:

@@ -220,7 +220,7 @@ class UpdatePipeline:
 
     async def _apply(self, session: Session, work: Work, update: Update) -> None:
         if update.effective_user is not None:
-            came_back(session, update.effective_user.id)
+            came_back(work.repo, update.effective_user.id)
         token = work.activate()
         try:
             await self.application.process_update(update)

@@ -40,7 +40,8 @@ class Work:
     ):
         self.session = session
         self.now, self.limits = now, limits
-        repo = Repository(session, lookups)  # lookups: each unit's criteria and bank versions, read once a process
+        # lookups: each unit's criteria and bank versions, read once a process
+        self.repo = repo = Repository(session, lookups)
         self.assessment = Assessment(repo, banks, now, limits)
         self.sittings = Sittings(repo, banks, now, limits)
         self.submissions = Submissions(repo, banks, now, limits)
