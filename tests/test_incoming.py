@@ -19,7 +19,7 @@ from telegram import (
 from bot.domain.sittings import ForwardOrigin
 from bot.storage.db import transaction
 from bot.storage.models import utcnow
-from bot.storage.updates import claim_update, store_updates
+from bot.storage.updates import pending_updates, store_updates
 from bot.telegram.incoming import EDITED_MESSAGE, NEW_MESSAGE, OwnChatButtonHandler, cleaned, incoming_of, person_of
 
 SAM = User(501, "Sam", False, last_name="Candidate")
@@ -118,4 +118,4 @@ def test_the_raw_update_is_stored_and_read_back_with_a_nul_and_a_lone_surrogate(
     with transaction(engine) as session:
         store_updates(session, [raw])
     with transaction(engine) as session:
-        assert claim_update(session, 41, utcnow()) == raw
+        assert pending_updates(session, utcnow()) == [(41, raw)]

@@ -22,7 +22,7 @@ from bot.storage.db import transaction
 from bot.storage.flood import next_release
 from bot.storage.models import AnswerPart, Enrolment, Invite, StaffInvite
 from bot.storage.repository import Repository
-from bot.storage.updates import claim_update, pending_updates, store_updates
+from bot.storage.updates import claim, pending_updates, store_updates
 from tests.botprocess import nvqbot
 
 SAM = Person(user_id=501, chat_id=501, name="Sam Candidate")
@@ -112,7 +112,7 @@ def inbox(engine, *senders: int) -> None:
 def process(engine, update_id: int, sender: int, at: datetime, per_minute: int = 3) -> flood.Held | None:
     """Claim an update and ask the flood rule, as the pipeline does before dispatching it."""
     with transaction(engine) as session:
-        assert claim_update(session, update_id, at) is not None
+        assert claim(session, update_id, at)
         return flood.admit(session, sender, update_id, per_minute, at)
 
 

@@ -82,7 +82,7 @@ class Assessment:
             raise DomainError(f"no assessor with Telegram id {assessor_telegram_id}; add one with 'nvqbot assessor add'")
         refuse_past_deadline(deadline, self.now())
         code = secrets.token_urlsafe(12)  # 16 URL-safe characters, fit for a t.me deep link
-        expires_at = self.now() + self.limits.invite_valid_for
+        expires_at = self.limits.invite_expires_at(self.now())
         return self.repo.add(
             Invite(code=code, unit_code=unit_code, assessor_id=stored_id(assessor), deadline=deadline, expires_at=expires_at)
         )

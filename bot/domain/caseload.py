@@ -195,7 +195,7 @@ class Caseload(AssessorWork):
         if assessor.role != "admin":
             return Denied.NOT_ADMIN
         invite = self.repo.add(StaffInvite(code=secrets.token_urlsafe(12), created_by_id=stored_id(assessor), created_at=self.now(),
-                                           expires_at=self.now() + self.limits.invite_valid_for))
+                                           expires_at=self.limits.invite_expires_at(self.now())))
         self._audit(assessor, "invited_assessor", None, {"invite_id": invite.id})
         return invite.code
 

@@ -5,7 +5,7 @@ for code given no settings.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.settings import Settings
 
@@ -25,6 +25,10 @@ class Limits:
             messages_per_minute=settings.messages_per_minute,
             invite_valid_for=timedelta(days=settings.invite_valid_days),
         )
+
+    def invite_expires_at(self, made_at: datetime) -> datetime:
+        """When an invite made now stops working (kept on the invite: a later change of setting leaves it)."""
+        return made_at + self.invite_valid_for
 
     def too_long(self, text: str | None) -> bool:
         return text is not None and len(text) > self.message_chars

@@ -161,15 +161,17 @@ class Sittings(CandidateWork):
         if isinstance(candidate, Stranger):
             return candidate
         if candidate.awaited_question_id is not None:
-            return self._too_long(message, None) or self._reply_to_assessor(candidate, message)
+            if self.limits.too_long(message.text):
+                return self._too_long(message)
+            return self._reply_to_assessor(candidate, message)
         if candidate.declaring_enrolment_id is not None:
             return Stranger.DECLARING
         sitting = self._sitting(person)
         if isinstance(sitting, Stranger):
             return sitting
         _, run, enrolment = sitting
-        if refused := self._too_long(message, self._prompt(enrolment, run)):
-            return refused
+        if self.limits.too_long(message.text):
+            return self._too_long(message, self._prompt(enrolment, run))
         question_set, question = self._current(enrolment, run)
         answer = self._open_answer(run, question) or self._new_answer(run, enrolment, question_set, question)
         parts = self.repo.parts(stored_id(answer))
@@ -247,14 +249,13 @@ class Sittings(CandidateWork):
         if self._locked(answer):
             return EditProblem.LOCKED
         if self.limits.too_long(message.text):
-            return NotKept("edit_too_long", self.limits.message_chars, len(message.text or ""))
+            return self._too_long(message, reason="edit_too_long")
         copy = self._copy_answer(answer, edited=message)
         return Edited((answer.asked or {}).get("question") or answer.question_id, copy.version)
 
-    def _too_long(self, message: IncomingMessage, prompt: Prompt | None) -> NotKept | None:
-        if not self.limits.too_long(message.text):
-            return None
-        return NotKept("too_long", self.limits.message_chars, len(message.text or ""), prompt)
+    def _too_long(self, message: IncomingMessage, prompt: Prompt | None = None, reason: str = "too_long") -> NotKept:
+        """The refusal of a message over the character limit (asked only once `limits.too_long` said so)."""
+        return NotKept(reason, self.limits.message_chars, len(message.text or ""), prompt)
 
     def _reply_to_assessor(self, candidate: Candidate, message: IncomingMessage) -> FollowUpReplied:
         question = self.repo.session.get(AssessorQuestion, candidate.awaited_question_id)

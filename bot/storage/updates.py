@@ -26,21 +26,9 @@ def latest_update_id(session: Session) -> int | None:
     return session.exec(select(func.max(InboundUpdate.update_id))).one()
 
 
-def pending_update_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    """Unprocessed updates in order, but for a flood's held until their time (bot/domain/flood.py)."""
-    return list(
-        session.exec(
-            select(InboundUpdate.update_id)
-            .where(col(InboundUpdate.processed_at).is_(None))
-            .where(or_(col(InboundUpdate.held_until).is_(None), col(InboundUpdate.held_until) <= now))
-            .order_by(col(InboundUpdate.update_id))
-            .limit(limit)
-        )
-    )
-
-
 def pending_updates(session: Session, now: datetime, limit: int = 100) -> list[tuple[int, dict]]:
-    """`pending_update_ids` with each update's payload, so processing one need not read it again."""
+    """Unprocessed updates in order, each with its payload (so processing one need not read it again), but for
+    a flood's held until their time (bot/domain/flood.py)."""
     return [
         (update_id, cast(dict, payload))  # sqlmodel types a JSON column selected with another as Mapping
         for update_id, payload in session.exec(
@@ -69,13 +57,6 @@ def claim(session: Session, update_id: int, now: datetime) -> bool:
     The conditional UPDATE makes a second processor wait for, then skip, an update the first one holds.
     """
     return session.connection().execute(_CLAIM, {"claimed_id": update_id, "claimed_at": now}).rowcount == 1
-
-
-def claim_update(session: Session, update_id: int, now: datetime) -> dict | None:
-    """`claim`, then the update's payload; None if it was processed already."""
-    if not claim(session, update_id, now):
-        return None
-    return cast(dict, session.exec(select(InboundUpdate.payload).where(InboundUpdate.update_id == update_id)).one())
 
 
 def record_failure(session: Session, update_id: int, error: str, now: datetime, give_up_after: int) -> bool:

@@ -16,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter
 from telegram.ext import Application
@@ -33,7 +32,6 @@ from bot.storage.outbox import queue_call
 from bot.storage.repository import Lookups
 from bot.storage.updates import (
     claim,
-    claim_update,
     latest_update_id,
     pending_updates,
     record_failure,
@@ -183,24 +181,19 @@ class UpdatePipeline:
         delay = max(0.0, (when - self.now()).total_seconds())
         self._release = asyncio.get_running_loop().call_later(delay, self._news.set)
 
-    async def process_one(self, update_id: int, stored: dict | None = None) -> bool:
-        """Apply one stored update (`stored`: its payload, if already read). False when the database failed and
-        the update must wait."""
-        payload = None
+    async def process_one(self, update_id: int, payload: dict) -> bool:
+        """Apply one stored update (its payload read with the batch). False when the database failed and the
+        update must wait."""
         try:
             with transaction(self.engine) as session:
-                if stored is None:
-                    payload = claim_update(session, update_id, self.now())
-                elif claim(session, update_id, self.now()):
-                    payload = stored
-                if payload is None:
+                if not claim(session, update_id, self.now()):
                     return True  # another processor (or an earlier run) applied it
                 update = _parsed(payload, self.bot)
                 if update is None:
                     raise MalformedUpdate(payload)
                 work = Work(session, self.banks, self.now, self.limits, self.lookups)
                 if work.admit(update):  # else held, part of a flood: no one else's update waits for it
-                    await self._apply(session, work, update)
+                    await self._apply(work, update)
         except OperationalError as error:
             self._report_database_down(error)
             return False
@@ -218,7 +211,7 @@ class UpdatePipeline:
             self._files.set()
         return True
 
-    async def _apply(self, session: Session, work: Work, update: Update) -> None:
+    async def _apply(self, work: Work, update: Update) -> None:
         if update.effective_user is not None:
             came_back(work.repo, update.effective_user.id)
         token = work.activate()
