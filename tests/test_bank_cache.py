@@ -48,5 +48,10 @@ def test_a_damaged_cache_file_is_ignored(bank_dir, tmp_path):
     assert kept.read_bytes() != b"not a pickle"  # checked again and kept afresh
 
 
-def test_no_cache_dir_means_no_cache(bank_dir, tmp_path):
+def test_no_cache_dir_means_no_cache(bank_dir, monkeypatch):
+    def no_pickling(*_args, **_kwargs):
+        raise AssertionError("nothing may be read from or written to a cache")
+
+    monkeypatch.setattr("bot.bootstrap.pickle.loads", no_pickling)
+    monkeypatch.setattr("bot.bootstrap.pickle.dumps", no_pickling)
     assert "cg-310" in load_checked_banks([bank_dir], None).units
