@@ -50,6 +50,7 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 GIVE_UP_AFTER = 3  # attempts at an update that fails for a reason other than the database
 RETRY_PAUSE_S = 2.0
+BATCH = 100  # stored updates read at once
 CONFLICT_PAUSE_S = 5.0  # another getUpdates (a second instance, a webhook still set): wait, then try again
 
 
@@ -74,6 +75,9 @@ class UpdatePipeline:
         self.lookups = Lookups(engine)  # what never changes once stored (criteria, bank versions): read once
         self._news = asyncio.Event()
         self._release: asyncio.TimerHandle | None = None  # wakes processing when held updates are due
+        # Whether the inbox may hold updates of a flood (so when to look again must be asked): at the start,
+        # and once one is held, until none is.
+        self._holding = True
         self._files = asyncio.Event()
         self._conflicted = False
 
@@ -151,28 +155,38 @@ class UpdatePipeline:
         while True:
             await self._news.wait()
             self._news.clear()
-            while await self.process_pending():
+            # a short batch was the last: anything stored meanwhile has set _news again
+            while await self.process_pending() == BATCH:
                 pass
 
-    async def process_pending(self, batch: int = 100) -> int:
+    async def process_pending(self, batch: int = BATCH) -> int:
         """Process stored updates in order; returns how many were taken from the store."""
         try:
             with transaction(self.engine) as session:
                 pending = pending_updates(session, self.now(), batch)  # with their payloads: read once
-                release_at = next_release(session, self.now())
         except SQLAlchemyError as error:
-            self._report_database_down(error)
-            await asyncio.sleep(RETRY_PAUSE_S)
-            self._news.set()
-            return 0
+            return await self._pause_for_database(error)
         for update_id, payload in pending:
             if not await self.process_one(update_id, payload):
                 await asyncio.sleep(RETRY_PAUSE_S)
                 self._news.set()
                 return 0
-        if release_at is not None:
-            self._wake_at(release_at)
+        if self._holding:
+            try:
+                with transaction(self.engine) as session:
+                    release_at = next_release(session, self.now())
+            except SQLAlchemyError as error:
+                return await self._pause_for_database(error)
+            self._holding = release_at is not None
+            if release_at is not None:
+                self._wake_at(release_at)
         return len(pending)
+
+    async def _pause_for_database(self, error: SQLAlchemyError) -> int:
+        self._report_database_down(error)
+        await asyncio.sleep(RETRY_PAUSE_S)
+        self._news.set()
+        return 0
 
     def _wake_at(self, when: datetime) -> None:
         """Look at the inbox again when the next held update is due (one timer: the latest asked for)."""
@@ -194,6 +208,8 @@ class UpdatePipeline:
                 work = Work(session, self.banks, self.now, self.limits, self.lookups)
                 if work.admit(update):  # else held, part of a flood: no one else's update waits for it
                     await self._apply(work, update)
+                else:
+                    self._holding = True
         except OperationalError as error:
             self._report_database_down(error)
             return False

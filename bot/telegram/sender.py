@@ -78,6 +78,9 @@ class OutboxSender:
         # of the next round's claim, rather than one transaction a call.
         self._finished: list[tuple[OutboundCall, Outcome]] = []
         self._fatal: BaseException | None = None
+        # Whether a pending call may wait for a retry (only a sender sets one): at the start, and after a retry
+        # is put off, until none waits. Saves asking when the next is due after every quiet round.
+        self._retries_may_wait = True
 
     def wake(self) -> None:
         """Something was queued (or a chat's call finished): look for due calls now."""
@@ -132,7 +135,10 @@ class OutboxSender:
                 for call, outcome in finished:
                     self._record(session, call, outcome, now)
                 calls = claim_due(session, self.name, now, self.lease, room) if claim else []
-                soonest = None if calls or not claim else next_due_at(session)
+                soonest = None
+                if claim and not calls and self._retries_may_wait:
+                    soonest = next_due_at(session)
+                    self._retries_may_wait = soonest is not None
         except SQLAlchemyError as error:
             self._finished = finished + self._finished
             log.error("%s; queued messages wait until it is back", describe_database_error(self.engine, error))
@@ -187,6 +193,7 @@ class OutboxSender:
     def _record(self, session: Session, call: OutboundCall, outcome: Outcome, now: datetime) -> None:
         # A call made but not recorded (the process dies first) is made again once its claim expires: at least once.
         if isinstance(outcome, RetryLater):
+            self._retries_may_wait = True
             retry_later(session, call.id, self.name, outcome.reason, now + timedelta(seconds=outcome.seconds))
         elif isinstance(outcome, GiveUp):
             close_unsent(session, call.id, self.name, FAILED, outcome.reason, now)
