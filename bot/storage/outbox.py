@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Integer, bindparam, func, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bot.storage.ids import stored_id, table_of
@@ -44,10 +45,10 @@ _outbox = table_of(OutboundMessage)
 # an ORM-enabled UPDATE costs about ten times as much in Python (its bulk-update bookkeeping), a rebuilt query
 # twice as much.
 _HEADS = (  # the oldest pending call of each chat
-    select(func.min(_outbox.c.id)).where(_outbox.c.status == PENDING).group_by(_outbox.c.chat_id).scalar_subquery()
+    core_select(func.min(_outbox.c.id)).where(_outbox.c.status == PENDING).group_by(_outbox.c.chat_id).scalar_subquery()
 )
 _DUE = (
-    select(_outbox.c.id, _outbox.c.chat_id, _outbox.c.method, _outbox.c.params, _outbox.c.attempts, _outbox.c.paced)
+    core_select(_outbox.c.id, _outbox.c.chat_id, _outbox.c.method, _outbox.c.params, _outbox.c.attempts, _outbox.c.paced)
     .where(
         # status again here: PostgreSQL rechecks these conditions on a row another sender changed meanwhile
         # (the heads subquery is not rechecked), so a call just sent is never claimed again
@@ -65,7 +66,7 @@ _CLAIM = (
     .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
     .values(claimed_by=bindparam("sender"), claimed_until=bindparam("until"))
 )
-_NEXT_DUE = select(func.min(_outbox.c.next_attempt_at)).where(_outbox.c.id.in_(_HEADS))
+_NEXT_DUE = core_select(func.min(_outbox.c.next_attempt_at)).where(_outbox.c.id.in_(_HEADS))
 
 
 def _closing(**values):
