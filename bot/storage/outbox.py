@@ -14,8 +14,8 @@ from sqlalchemy import CursorResult, Integer, bindparam, func, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from bot.storage.ids import stored_id, table_of
-from bot.storage.models import OutboundMessage
+from bot.storage.ids import table_of
+from bot.storage.models import OutboundMessage, utcnow
 
 PENDING, SENT, FAILED, UNREACHABLE = "pending", "sent", "failed", "unreachable"
 
@@ -34,10 +34,12 @@ class OutboundCall:
 
 def queue_call(session: Session, chat_id: int, method: str, params: dict, paced: bool = False) -> OutboundCall:
     """Queue a call; `paced` for bulk sends (reminders, digests), kept under Telegram's broadcast limits."""
-    row = OutboundMessage(chat_id=chat_id, method=method, params=params, paced=paced)
-    session.add(row)
-    session.flush()
-    return OutboundCall(stored_id(row), chat_id, method, params, paced=paced)
+    queued = session.connection().execute(
+        _QUEUE,
+        {"chat_id": chat_id, "method": method, "params": params, "created_at": utcnow(), "status": PENDING,
+         "paced": paced, "attempts": 0},
+    )
+    return OutboundCall(queued.scalar_one(), chat_id, method, params, paced=paced)
 
 
 _outbox = table_of(OutboundMessage)
@@ -61,6 +63,7 @@ _DUE = (
     .limit(bindparam("room", type_=Integer))
     .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer at a time anyway
 )
+_QUEUE = _outbox.insert().returning(_outbox.c.id)
 _CLAIM = (
     _outbox.update()
     .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, func, update
+from sqlalchemy import CursorResult, Engine, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from bot.storage.ids import stored_id
@@ -27,6 +27,24 @@ from bot.storage.models import (
 )
 
 _Person = TypeVar("_Person", Assessor, Candidate)
+
+# The queries made for nearly every update are built once, with their values bound when run: building a query
+# anew costs about as much again as running it.
+_PERSON_BY_TELEGRAM_ID = {
+    model: select(model).where(model.telegram_user_id == bindparam("telegram_user_id")) for model in (Assessor, Candidate)
+}
+_RUN_WITH_ENROLMENT = (
+    select(QuestionRun, Enrolment)
+    .join(Enrolment, col(QuestionRun.enrolment_id) == col(Enrolment.id))
+    .where(QuestionRun.id == bindparam("run_id"))
+)
+_LATEST_ANSWER = (
+    select(Answer)
+    .where(Answer.run_id == bindparam("run_id"), Answer.question_id == bindparam("question_id"))
+    .order_by(col(Answer.version).desc())
+    .limit(1)
+)
+_PARTS = select(AnswerPart).where(col(AnswerPart.answer_id) == bindparam("answer_id")).order_by(col(AnswerPart.seq))
 
 
 class Lookups:
@@ -107,7 +125,10 @@ class Repository:
         """A person by Telegram id, read once a transaction (a row found stays the same object in the session)."""
         found = found_before.get(telegram_user_id)
         if found is None:
-            found = self.session.exec(select(model).where(model.telegram_user_id == telegram_user_id)).first()
+            found = cast(
+                "_Person | None",
+                self.session.exec(_PERSON_BY_TELEGRAM_ID[model], params={"telegram_user_id": telegram_user_id}).first(),
+            )
             if found is not None:
                 found_before[telegram_user_id] = found
         return found
@@ -179,11 +200,7 @@ class Repository:
         ).first()
 
     def run_with_enrolment(self, run_id: int) -> tuple[QuestionRun, Enrolment] | None:
-        return self.session.exec(
-            select(QuestionRun, Enrolment)
-            .join(Enrolment, col(QuestionRun.enrolment_id) == col(Enrolment.id))
-            .where(QuestionRun.id == run_id)
-        ).first()
+        return self.session.exec(_RUN_WITH_ENROLMENT, params={"run_id": run_id}).first()
 
     def runs(self, enrolment_id: int) -> Sequence[QuestionRun]:
         return self.session.exec(
@@ -197,11 +214,7 @@ class Repository:
         return (latest or 0) + 1
 
     def latest_answer(self, run_id: int, question_id: str) -> Answer | None:
-        return self.session.exec(
-            select(Answer)
-            .where(Answer.run_id == run_id, Answer.question_id == question_id)
-            .order_by(col(Answer.version).desc())
-        ).first()
+        return self.session.exec(_LATEST_ANSWER, params={"run_id": run_id, "question_id": question_id}).first()
 
     def latest_answers(self, run_id: int) -> list[Answer]:
         """The current version of each question's answer in a run."""
@@ -247,9 +260,7 @@ class Repository:
         ).first()
 
     def parts(self, answer_id: int) -> list[AnswerPart]:
-        return list(
-            self.session.exec(select(AnswerPart).where(col(AnswerPart.answer_id) == answer_id).order_by(col(AnswerPart.seq)))
-        )
+        return list(self.session.exec(_PARTS, params={"answer_id": answer_id}))
 
     def attachment(self, attachment_id: int) -> Attachment | None:
         return self.session.get(Attachment, attachment_id)
