@@ -1,8 +1,9 @@
 """Every text a person reads is rendered here from a Jinja2 template."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib.resources import files
+from zoneinfo import ZoneInfo
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -10,6 +11,23 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 def _format_date(value: date) -> str:
     return f"{value.day} {value:%b %Y}"
+
+
+def _local_time(value: datetime, zone: str | None = None) -> str:
+    """A moment as a person reads it, e.g. "Fri 4 Dec 2026, 14:30 GMT" (in `zone`, else the zone it carries)."""
+    local = value.astimezone(ZoneInfo(zone)) if zone else value
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname() or ''}".strip()
+
+
+def _clock(value: datetime, zone: str | None = None) -> str:
+    return f"{(value.astimezone(ZoneInfo(zone)) if zone else value):%H:%M}"
+
+
+def _duration(value: timedelta) -> str:
+    minutes = round(value.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _environment(folder: str, autoescape: bool) -> Environment:
@@ -22,6 +40,9 @@ def _environment(folder: str, autoescape: bool) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["day"] = _format_date
+    env.filters["local"] = _local_time
+    env.filters["hhmm"] = _clock
+    env.filters["duration"] = _duration
     return env
 
 
@@ -50,3 +71,8 @@ def button_label(name: str, **values) -> str:
 def command_menu() -> dict[str, str]:
     """The bot's commands and their one-line descriptions, in menu order."""
     return dict(_labels()["commands"])
+
+
+def assessor_command_menu() -> dict[str, str]:
+    """The assessors' commands and their one-line descriptions, in menu order."""
+    return dict(_labels()["assessor_commands"])

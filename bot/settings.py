@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-08:00"
     digest_time: str = "08:00"
     reminder_sweep_seconds: int = 60
+    discussion_reminder_minutes: int = 60  # both people are reminded this long before a planned discussion
     # Telegram's limits: about 30 messages a second overall, one a second to any one chat.
     send_rate_per_s: float = 30.0
     per_chat_interval_s: float = 1.0

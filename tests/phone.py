@@ -44,7 +44,7 @@ class Phone:
         return self.emulator.sent_messages(self.user_id)
 
     def texts(self) -> list[str]:
-        return [message["text"] for message in self.received]
+        return [message.get("text", "") for message in self.received]  # a copied voice note has none
 
     def send(self, text: str) -> dict:
         """Send a message and wait for the bot's next reply."""
@@ -82,13 +82,37 @@ class Phone:
 
     def wait_for(self, fragment: str, timeout: float = 15.0) -> dict:
         return wait_until(
-            lambda: next((m for m in self.received if fragment in m["text"]), None), timeout, repr(fragment)
+            lambda: next((m for m in self.received if fragment in m.get("text", "")), None), timeout, repr(fragment)
         )
 
     def shows(self, text: str) -> bool:
         """Whether the bot's latest message shows this text."""
         received = self.received
-        return bool(received) and html(text) in received[-1]["text"]
+        return bool(received) and html(text) in received[-1].get("text", "")
+
+
+def buttons(message: dict) -> list[str]:
+    """The callback data of a message's buttons, in order."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button["callback_data"] for row in rows for button in row]
+
+
+def newest_with(phone: Phone, prefix: str) -> tuple[dict, str]:
+    """The newest message the phone holds with a button whose data starts so, and that button's data."""
+    for message in reversed(phone.received):
+        for data in buttons(message):
+            if data.startswith(prefix):
+                return message, data
+    raise AssertionError(f"no button {prefix}… in {[m.get('text', '')[:40] for m in phone.received]}")
+
+
+def press(phone: Phone, prefix: str, wait_for: Phone | None = None) -> dict:
+    """Press the newest button whose data starts so; returns the next message `wait_for` (default: the presser) gets."""
+    watched = wait_for or phone
+    before = len(watched.received)
+    message, data = newest_with(phone, prefix)
+    phone.emulator.press_button(phone.user_id, message["message_id"], data)
+    return watched.next_reply(before)
 
 
 def _callbacks(message: dict) -> list[str]:
@@ -124,10 +148,14 @@ def invite(database_url: str, unit: str = "cg-310", assessor: int = 11, deadline
     return _in_domain(database_url, lambda assessment, _: assessment.create_invite(unit, assessor, due).code)
 
 
+def record_of(database_url: str, candidate: int, unit: str = "cg-310") -> dict:
+    """The candidate's evidence record for the unit, as the documents are rendered from it."""
+    return _in_domain(database_url, lambda _, session: record_for(session, _banks(), candidate, unit))
+
+
 def exported(database_url: str, candidate: int, unit: str = "cg-310") -> dict:
     """The candidate's evidence record for the unit, as `nvqbot export --candidate … --unit …` prints it."""
-    record = _in_domain(database_url, lambda _, session: record_for(session, _banks(), candidate, unit))
-    return json.loads(render_json(record))
+    return json.loads(render_json(record_of(database_url, candidate, unit)))
 
 
 def enrolled(emulator: EmulatorThread, bot, database_url: str, user_id: int, first_name: str = "Sam") -> "Phone":

@@ -3,17 +3,19 @@
 import json
 from io import BytesIO
 
+import httpx
 import pytest
 from pypdf import PdfReader
 from sqlmodel import func, select
 
+from bot.rendering import assessor_command_menu
 from bot.storage.db import transaction
 from bot.storage.models import AuditEvent, Judgment
 from tests.botprocess import nvqbot
 from tests.phone import Phone, add_assessor, html, invite, wait_until
 
 pytestmark = pytest.mark.slow
-SAM, ANN, BOB = 501, 11, 12
+SAM, ANN, BOB, CAT = 501, 11, 12, 13
 FULL_ANSWER = (
     "We record every complaint on the CRM system and follow the complaints procedure, then the team"
     " leader reviews the log each week and tells the customer what happens next."
@@ -208,3 +210,39 @@ def test_a_near_match_from_another_unit_counts_once_the_assessor_confirms_it_in_
     assert "now counts for 4.3" in confirmed["text"]
     again = ann.press(sign["reply_markup"]["inline_keyboard"][0][0]["callback_data"], on=sign)
     assert "can't be signed off competent yet" in again["text"] and "4.3 ← cg-310" not in again["text"]
+
+
+def _names(commands: list[dict]) -> list[str]:
+    return [command["command"] for command in commands]
+
+
+def test_assessors_get_their_own_command_menu_and_candidates_never_see_it(emulator, bot, database_url):
+    """Ann (added with the CLI) gets the assessors' menu at the start; Cat as soon as she registers by Ann's link."""
+    assert nvqbot(database_url, "assessor", "add", "--telegram-id", str(ANN), "--name", "Ann Assessor", "--admin").returncode == 0
+    bot.start()
+    api = f"{emulator.base_url}{bot.env['NVQBOT_TELEGRAM_TOKEN']}"
+
+    def my_commands(scope: dict | None = None) -> list[str]:
+        """What getMyCommands returns for the scope, asked as the bot would."""
+        answer = httpx.post(f"{api}/getMyCommands", json={"scope": scope} if scope else {}).json()
+        assert answer["ok"], answer
+        return _names(answer["result"])
+
+    assessors = list(assessor_command_menu())
+    assert {"queue", "cohort", "pd", "export", "deadline", "invite_assessor", "help"} <= set(assessors)
+    wait_until(lambda: _names(emulator.menu_for(ANN)) == assessors, what="Ann's menu, set at the start")
+
+    link = Phone(emulator, ANN, "Ann").send("/invite_assessor")["text"]
+    assert "it works once, until " in link  # the expiry, in the centre's time zone
+    cat = Phone(emulator, CAT, "Cat", "Assessor")
+    assert "registered as an assessor" in cat.send(f"/start {link.rsplit('start=', 1)[1]}")["text"]
+    wait_until(lambda: my_commands({"type": "chat", "chat_id": CAT}) == assessors, what="Cat's menu")
+    assert _names(emulator.menu_for(CAT)) == assessors
+
+    everyone = my_commands()
+    assert "case" in everyone and not {"queue", "cohort", "export", "pd"} & set(everyone)
+    assert _names(emulator.menu_for(SAM)) == everyone  # a candidate's chat has no menu of its own: the default
+
+    # /help, in the assessors' menu, tells an assessor what they can do; a candidate, what a candidate can.
+    assert "/pd" in cat.send("/help")["text"] and "/queue" in cat.received[-1]["text"]
+    assert "/case" in Phone(emulator, SAM, "Sam").send("/help")["text"]

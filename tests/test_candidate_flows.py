@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+from importlib.resources import files
 
 import pytest
 import yaml
 from sqlmodel import select
 
 from bot.domain import probing
+from bot.rendering import command_menu
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import transaction
 from bot.storage.models import Attachment
@@ -31,9 +33,8 @@ def answers(database_url: str) -> list[dict]:
 
 
 def test_the_command_menu_is_registered(sam, emulator):
-    commands = [call for call in emulator.calls if call["method"] == "setMyCommands"]
-    names = [c["command"] for c in commands[-1]["params"]["commands"]]
-    assert names == ["start", "continue", "units", "pd", "review", "cancel", "reminders", "help"]
+    names = [c["command"] for c in emulator.menu_for(SAM)]
+    assert names == list(command_menu()) and names[:4] == ["start", "continue", "units", "case"] and "pd" not in names
 
 
 def test_a_sitting_split_across_a_bot_restart_carries_on_where_it_was(sam, bot, database_url, banks):
@@ -137,12 +138,12 @@ def test_an_edited_message_makes_a_new_version(sam, emulator, database_url):
 
 
 def test_a_pd_case_is_recorded_against_its_criteria(sam, database_url, banks):
-    menu = sam.send("/pd")
+    menu = sam.send("/case")
     cases = banks.unit("cg-310").pd_cases
     assert [row[0]["text"] for row in menu["reply_markup"]["inline_keyboard"]] == [c.case_type for c in cases]
     assert not any(html(c.case_type) in menu["text"] for c in cases)  # offered once: as buttons, not in the text too
     case = cases[2]
-    started = sam.press(f"pd:{menu['reply_markup']['inline_keyboard'][2][0]['callback_data'].split(':', 1)[1]}", on=menu)
+    started = sam.press(menu["reply_markup"]["inline_keyboard"][2][0]["callback_data"], on=menu)
     assert html(case.case_type) in started["text"] and html(case.parts[0].prompt) in started["text"]
     for number, part in enumerate(case.parts, 1):
         assert sam.shows(part.prompt), f"part {number}"
@@ -153,9 +154,38 @@ def test_a_pd_case_is_recorded_against_its_criteria(sam, database_url, banks):
     assert [{c["ref"] for c in a["criteria"]} for a in pd_answers] == [set(p.criteria) for p in case.parts]
     units = sam.send("/units")["text"]
     assert html(case.case_type) not in units and html(cases[0].case_type) in units
-    menu = sam.send("/pd")
+    menu = sam.send("/case")
     assert f"✅ {html(case.case_type)}" in menu["text"]  # described: named once, with no button
     assert case.case_type not in [row[0]["text"] for row in menu["reply_markup"]["inline_keyboard"]]
+
+
+TEMPLATES = files("bot").joinpath("templates/telegram")
+CASE_TEXTS = ["case_menu.html", "prompt.html", "_question.html", "answer_saved.html", "help.html", "nothing_open.html",
+              "refused.html", "reminder.html", "start_without_code.html", "units.html"]
+
+
+def calls_a_case_a_discussion(text: str) -> bool:
+    """Whether a text calls the candidate's case walk-through a professional discussion (or /pd, the assessor's
+    command for one); saying that the assessor may use the case to plan one is allowed."""
+    text = text.lower().replace("plan a professional discussion with you", "")
+    return "/pd" in text or "professional discussion" in text
+
+
+def test_the_case_menu_and_its_texts_never_call_a_case_a_professional_discussion(sam, emulator, banks):
+    menu = sam.send("/case")
+    assert "your own account of the case" in menu["text"]
+    assert "Describe a real case from your work" in [c["description"] for c in emulator.menu_for(SAM)]
+    enrolment, case_id = menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[1:]
+    # A case button sent before /case carried "pd:": it still starts the case.
+    started = sam.press(f"pd:{enrolment}:{case_id}", on=menu)
+    assert html(banks.unit("cg-310").pd_case(case_id).parts[0].prompt) in started["text"]
+    unknown = sam.press(f"case:{enrolment}:no-such-case", on=menu)
+    assert "/case" in unknown["text"]
+    texts = [menu, started, unknown, sam.send("/help"), sam.send("/units"), sam.send("/case")]
+    assert not [t["text"] for t in texts if calls_a_case_a_discussion(t["text"])]
+    assert not [c for c in emulator.menu_for(SAM) if calls_a_case_a_discussion(c["description"])]
+    # and the candidate's texts about cases not shown above (after the last question, reminders, refusals…)
+    assert not [name for name in CASE_TEXTS if calls_a_case_a_discussion(TEMPLATES.joinpath(name).read_text("utf-8"))]
 
 
 def test_review_reanswer_declaration_and_submission_then_nothing_changes(sam, emulator, database_url, banks):

@@ -31,7 +31,7 @@ def test_a_candidate_is_told_not_to_name_people_at_start_and_before_a_pd_case(em
     assert notice() in enrolled
     assert enrolled.index(notice()) < enrolled.index("Question 1 of")  # read before the first answer
 
-    menu = sam.send("/pd")
+    menu = sam.send("/case")
     assert notice() in menu["text"]
     case = banks.unit("cg-310").pd_cases[0]
     first_part = sam.press(next(

@@ -13,6 +13,8 @@ import pytest
 import pytest_asyncio
 from telegram import (
     Bot,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     MessageOriginChannel,
@@ -288,6 +290,47 @@ async def test_commands_webhook_and_request_formats(emu, bot):
         "error_code": 400,
         "description": "Bad Request: chat_id is empty",
     }
+
+
+@pytest.mark.asyncio
+async def test_command_menus_are_kept_per_scope_and_a_chat_falls_back_to_the_default(emu, bot):
+    await bot.set_my_commands([("start", "Begin"), ("help", "How it works")])
+    await bot.set_my_commands([("queue", "Work to judge")], scope=BotCommandScopeChat(USER))
+    assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
+    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(USER))] == ["queue"]
+    assert await bot.get_my_commands(scope=BotCommandScopeChat(777)) == ()  # getMyCommands: that scope's own list
+    assert [c["command"] for c in emu.menu_for(USER)] == ["queue"]  # what each person sees in their chat
+    assert [c["command"] for c in emu.menu_for(777)] == ["start", "help"]
+    await bot.set_my_commands([("units", "Your units")], scope=BotCommandScopeAllPrivateChats())
+    assert [c["command"] for c in emu.menu_for(777)] == ["units"]
+    await bot.set_my_commands([], scope=BotCommandScopeChat(USER))  # no commands: the chat's own list is gone
+    assert [c["command"] for c in emu.menu_for(USER)] == ["units"]
+    await bot.set_my_commands([(" /help ", " How it works ")], scope=BotCommandScopeChat(USER))  # trimmed, as Telegram
+    assert emu.menu_for(USER) == [{"command": "help", "description": "How it works"}]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "commands, scope, error",
+    [
+        ([("Queue", "Capital letters")], None, "BOT_COMMAND_INVALID"),
+        ([("pd-plan", "A hyphen")], None, "BOT_COMMAND_INVALID"),
+        ([("x" * 33, "Too long")], None, "must not exceed 32"),
+        ([("queue", " ")], None, "description must be non-empty"),
+        ([("queue", "d" * 257)], None, "description length must not exceed 256"),
+        ([(f"c{n}", "d") for n in range(101)], None, "BOT_COMMANDS_TOO_MUCH"),
+        ([("queue", "d")], {"type": "chat"}, 'find field "chat_id"'),
+        ([("queue", "d")], {"type": "chat", "chat_id": ""}, "Empty chat_id"),
+        ([("queue", "d")], {"type": "everyone"}, "Unsupported type"),
+    ],
+)
+async def test_set_my_commands_refuses_what_telegram_refuses(emu, bot, commands, scope, error):
+    params = {"commands": [{"command": c, "description": d} for c, d in commands], **({"scope": scope} if scope else {})}
+    with pytest.raises(BadRequest, match=f"(?i){error}"):
+        await bot.do_api_request("setMyCommands", api_kwargs=params)
+    assert emu.menu_for(USER) == []
+    await bot.set_my_commands([(f"c{n}", "d" * 256) for n in range(100)], scope=BotCommandScopeChat(USER))  # the most
+    assert len(emu.menu_for(USER)) == 100
 
 
 @pytest.mark.asyncio

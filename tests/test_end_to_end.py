@@ -56,7 +56,7 @@ def test_invite_start_answers_and_export_surviving_a_kill(emulator, bot, databas
     for question in questions[2:]:
         assert sam.shows(question.text)
         sam.answer(f"Customers come back when we sort things out <quickly> & fairly. {FULL_ANSWER}")
-    assert "send /pd" in sam.received[-1]["text"]
+    assert "send /case" in sam.received[-1]["text"]
 
     transcript = exported(database_url, SAM)["evidence"]
     answers = transcript["answers"]
@@ -77,7 +77,7 @@ def test_whole_knowledge_sets_of_f6_and_310_export_with_mapped_criteria(emulator
         for number, question in enumerate(questions, 1):
             assert phone.shows(question.text), f"{unit} question {number}"
             phone.answer(f"{unit} answer {number}: {FULL_ANSWER}")
-        assert "send /pd" in phone.received[-1]["text"]
+        assert "send /case" in phone.received[-1]["text"]
 
         answers = exported(database_url, user_id, unit)["evidence"]["answers"]
         assert [a["answer"] for a in answers] == [f"{unit} answer {n}: {FULL_ANSWER}" for n in range(1, len(questions) + 1)]
@@ -107,7 +107,8 @@ def test_what_a_person_typed_is_shown_literally(emulator, bot, database_url):
         ("hello there", "not enrolled"),
         ("/frobnicate", "don't know that command"),
         ("/review", "not enrolled"),
-        ("/pd", "no professional discussion cases"),
+        ("/case", "no real cases for you to describe"),
+        ("/pd", "no real cases for you to describe"),  # what candidates used to send: the case menu still
     ],
 )
 def test_strangers_get_a_clear_reply_and_create_nothing(emulator, bot, database_url, engine, start, expected):
@@ -175,13 +176,15 @@ def test_a_forged_button_changes_nothing(emulator, bot, database_url, engine):
     bot.start()
     sam = Phone(emulator, SAM)
     welcome = sam.send(f"/start {code}")
-    for forged in ["pd:9999:customer-raised", "pd:1:no-such-case", "change:9999", "confirm:9999", "submit:1", "junk"]:
+    forgeries = ["case:9999:customer-raised", "case:1:no-such-case", "pd:9999:customer-raised", "pd:1:no-such-case",
+                 "change:9999", "confirm:9999", "submit:1", "junk"]
+    for forged in forgeries:
         before = len(sam.received)
         emulator.press_button(SAM, welcome["message_id"], forged)
         reply = sam.next_reply(before)["text"]
         refusals = ["isn't one I can act on", "nothing new to submit", "don't know that kind of case"]
         assert any(refusal in reply for refusal in refusals), (forged, reply)
-    assert len(emulator.callback_answers) == 6
+    assert len(emulator.callback_answers) == len(forgeries)
     with transaction(engine) as session:
         assert session.exec(select(func.count()).select_from(QuestionRun)).one() == 1
     assert html("Question 1 of") in sam.press("again")["text"]

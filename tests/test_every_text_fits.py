@@ -38,6 +38,9 @@ from bot.storage.repository import Repository
 from bot.telegram import keyboards
 from bot.telegram.fitting import utf16_length
 from bot.telegram.work import Work
+from tests.extreme_discussions import discussion_cases
+from tests.extreme_products_observations import product_observation_cases
+from tests.extreme_witnesses import witness_cases
 from tests.telegram_html import shown_text
 from tests.test_sittings import FULL_ANSWER, Candidate
 
@@ -187,8 +190,8 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
     met = world.judging("judge", ANN, world.judging("next_to_judge", ANN, met_submission).answer_id, "met")
     not_complete = world.caseload("sign_off", ANN, met_submission)
     interim = world.caseload("sign_off", ANN, met_submission, True)
-    staff_code = world.caseload("invite_assessor", ANN)
-    registered = world.assessment("redeem_invite", Person(12, 12, long_name("Bob", 1)), staff_code)
+    staff_invite = world.caseload("invite_assessor", ANN)
+    registered = world.assessment("redeem_invite", Person(12, 12, long_name("Bob", 1)), staff_invite.code)
     already = world.assessment("redeem_invite", SAM, world.assessment(
         "create_invite", "cg-310", ANN.user_id, date.today() + timedelta(days=3)).code)
 
@@ -204,7 +207,14 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
     competent = replace(referred, outcome="competent", referred=[], statement=long_text(1500))
     longest_ref = max((c.ref for bank in banks.units.values() for c in bank.criteria), key=len)
     done_choices = [replace(c, state="done") for c in choices]
+    discussions = discussion_cases(world, ANN, SAM, cg_enrolment, message, lambda n: long_text(n, _ANSWER_WORDS))
+    products_observations = product_observation_cases(world, ANN, SAM, cg_enrolment, message,
+                                                      lambda n: long_text(n, _ANSWER_WORDS))
+    witnesses = witness_cases(world, ANN, SAM, cg_enrolment, message, lambda n: long_text(n, _ANSWER_WORDS), long_name)
     return {
+        **discussions,
+        **products_observations,
+        **witnesses,
         "all_judged.html": [dict(outcome=all_judged, keyboard=keyboards.sign_off(all_judged.submission_id))],
         "answer_saved.html": [
             dict(outcome=saved, keyboard=keyboards.answering()),
@@ -217,6 +227,11 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         "assessor_registered.html": [dict(outcome=registered), dict(outcome=replace(registered, role="admin"))],
         "awaiting_text.html": [dict(kind="feedback", item=waiting), dict(kind="question", item=waiting)],
         "candidate_unreachable.html": [dict(candidate=SAM.name, unit_code="edexcel-f6")],
+        "case_menu.html": [
+            dict(choices=choices, many_units=True, keyboard=keyboards.cases(choices)),
+            dict(choices=done_choices, many_units=True),
+            dict(choices=[], many_units=False),
+        ],
         "cohort.html": [dict(rows=rows), dict(rows=[])],
         "credit_confirmed.html": [
             dict(confirmed=CreditConfirmed(cg_enrolment, longest_ref, "Q10.v12", f"ocr-c3:{longest_ref}"))
@@ -253,6 +268,7 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         "judge_answer.html": [
             dict(item=to_judge, keyboard=keyboards.judging(to_judge.answer_id, to_judge.submission_id)),
             dict(item=replace(to_judge, judgment=not_yet)),
+            *witnesses["judge_answer.html"],  # a witness's statement
         ],
         "judged.html": [dict(judgment=not_yet), dict(judgment=met)],
         "not_enrolled.html": [{}],
@@ -267,11 +283,6 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         "outside_sitting.html": [{}],
         "part_kept.html": [dict(outcome=first_part), dict(outcome=probe_replies[-1])],
         "paused.html": [dict(was_sitting=True, keyboard=keyboards.carry_on()), dict(was_sitting=False)],
-        "pd_menu.html": [
-            dict(choices=choices, many_units=True, keyboard=keyboards.pd_cases(choices)),
-            dict(choices=done_choices, many_units=True),
-            dict(choices=[], many_units=False),
-        ],
         "probe.html": [dict(outcome=probes[0]), dict(outcome=probes[-1])],
         "prompt.html": [
             dict(prompt=pd_prompt, case_start=True, keyboard=keyboards.answering()),
@@ -293,7 +304,7 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         "signed_off.html": [dict(signed=referred), dict(signed=interim), dict(signed=competent)],
         "slow_down.html": [dict(per_minute=1_000_000)],
         "something_went_wrong.html": [{}],
-        "staff_invite.html": [dict(code=staff_code, username="a_bot_username_of_32_characters_")],
+        "staff_invite.html": [dict(invite=staff_invite, username="a_bot_username_of_32_characters_", zone="Europe/London")],
         "start_without_code.html": [dict(enrolled=True), dict(enrolled=False)],
         "submitted.html": [dict(submitted=submitted), dict(submitted=replace(submitted, complete=True))],
         "unit_not_complete.html": [dict(outcome=not_complete, keyboard=keyboards.unit_not_complete(not_complete))],

@@ -102,7 +102,7 @@ def test_the_cohort_counts_met_answered_and_missing(engine, banks, submitted):
 
 def test_an_admin_invites_an_assessor_who_registers_once(engine, banks, submitted):
     assert act(engine, banks, "invite_assessor", BOB) is Denied.NOT_ADMIN
-    code = act(engine, banks, "invite_assessor", ANN)
+    code = act(engine, banks, "invite_assessor", ANN).code
     newcomer = Person(13, 13, "Cat Assessor")
     with transaction(engine) as session:
         registered = Assessment(Repository(session), banks).redeem_invite(newcomer, code)

@@ -195,7 +195,7 @@ def test_a_staff_invite_expires_can_be_revoked_and_is_claimed_once(engine):
 
     def staff_code(at: datetime) -> str:
         with transaction(engine) as session:
-            return Caseload(Repository(session), the_banks(), lambda: at).invite_assessor(ANN)
+            return Caseload(Repository(session), the_banks(), lambda: at).invite_assessor(ANN).code
 
     old, revoked, fresh = staff_code(T0 - timedelta(days=31)), staff_code(T0), staff_code(T0)
     with transaction(engine) as session:
@@ -271,6 +271,6 @@ def test_revoking_a_used_code_or_a_staff_code_from_the_command_line(database_url
     used = nvqbot(database_url, "invite", "--revoke", code)
     assert (used.returncode, used.stderr.strip()) == (1, f"nvqbot: error: the invite {code} was already used: nothing to revoke")
     with transaction(engine) as session:
-        staff = Caseload(Repository(session), the_banks()).invite_assessor(ANN)
+        staff = Caseload(Repository(session), the_banks()).invite_assessor(ANN).code
     revoked = nvqbot(database_url, "invite", "--revoke", staff)
     assert revoked.stdout.strip() == f"Revoked the assessor invite with the code {staff}: it no longer works."

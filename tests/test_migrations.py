@@ -143,3 +143,19 @@ def test_the_numbered_files_name_alembics_one_head_and_a_migrated_database_is_at
     upgrade(engine)
     assert applied_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_migrations_make_the_tables_the_models_describe(database_url):
+    """A column or table added to the models without its migration (or the reverse) shows here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import bot.storage.models  # noqa: F401  (the tables)
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert differences == []

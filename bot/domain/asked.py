@@ -16,6 +16,8 @@ QUESTIONING: MethodKind = "questioning"
 # A case the candidate walks through alone is their written account of real work, not a professional
 # discussion (which an assessor leads live): recorded as a reflective account where the unit allows one.
 CASE_ACCOUNT_METHODS: tuple[MethodKind, ...] = ("reflective_account", QUESTIONING)
+# The question set of an enrolment's live discussion records (bot/domain/discussions.py): no bank holds it.
+DISCUSSION_RUN = "discussion"
 
 
 @dataclass(frozen=True)

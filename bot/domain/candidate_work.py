@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.domain import records
 from bot.domain.asked import slots, snapshot
 from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
 from bot.domain.limits import DEFAULT_LIMITS, Limits
@@ -305,10 +306,7 @@ class CandidateWork:
         return f"{ref}-{suffix}"
 
     def _bank_version(self, unit_code: str) -> BankVersion:
-        version = self.banks.version(unit_code)
-        return self.repo.bank_version(unit_code, version.sha256) or self.repo.add(
-            BankVersion(unit_code=unit_code, file=version.file, sha256=version.sha256, source=version.source)
-        )
+        return records.bank_version(self.repo, self.banks, unit_code)
 
     def _finished_answers(self, enrolment: Enrolment) -> list[tuple[Answer, QuestionRun]]:
         """The current (latest) version of every finished answer, in the order the unit asked them."""

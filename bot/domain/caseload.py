@@ -188,7 +188,8 @@ class Caseload(AssessorWork):
         return candidate.telegram_user_id, enrolment.unit_code
 
     # staff
-    def invite_assessor(self, person: Person) -> str | Denied:
+    def invite_assessor(self, person: Person) -> StaffInvite | Denied:
+        """A one-use code (with when it stops working) with which a new assessor registers themselves."""
         assessor = self.assessor(person)
         if assessor is None:
             return Denied.NOT_AN_ASSESSOR
@@ -197,7 +198,7 @@ class Caseload(AssessorWork):
         invite = self.repo.add(StaffInvite(code=secrets.token_urlsafe(12), created_by_id=stored_id(assessor), created_at=self.now(),
                                            expires_at=self.limits.invite_expires_at(self.now())))
         self._audit(assessor, "invited_assessor", None, {"invite_id": invite.id})
-        return invite.code
+        return invite
 
 def _missing_lines(coverage: UnitCoverage) -> list[str]:
     return [f"{c.ref} ({c.status})" for c in coverage.missing] + [m.code for m in coverage.methods_missing]

@@ -22,6 +22,9 @@ from bot.storage.ids import stored_id, table_of
 from bot.storage.models import Answer, Assessor, CreditConfirmation, Enrolment, Judgment, QuestionRun
 
 MET, ANSWERED, REFERRED, MISSING = "met", "answered", "referred", "missing"
+# Witness testimony supports an assessor's decision; it never makes a criterion met on its own: a criterion whose
+# only met evidence is a witness's is "answered" (evidenced, waiting for evidence that decides it).
+SUPPORTS_ONLY = frozenset({"witness_testimony"})
 _RANK = {MISSING: 0, REFERRED: 1, ANSWERED: 2, MET: 3}  # a criterion with parts is as far as its least covered part
 
 
@@ -160,10 +163,11 @@ def _counted(given: _Given, **credit) -> Counted:
 
 
 def _status(items: list[Counted]) -> str:
-    judged = [item.judgment for item in items if item.counts]
-    if MET in judged:
+    counting = [item for item in items if item.counts]
+    judged = [item.judgment for item in counting]
+    if any(item.judgment == MET and item.method not in SUPPORTS_ONLY for item in counting):
         return MET
-    if None in judged:
+    if MET in judged or None in judged:  # met by witness testimony alone, or waiting for a judgment
         return ANSWERED
     return REFERRED if judged else MISSING
 

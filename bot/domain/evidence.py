@@ -20,6 +20,8 @@ from bot.domain.assessment import DomainError
 from bot.domain.banks import Banks
 from bot.domain.coverage import Counted, UnitCoverage, answer_ref, unit_coverage
 from bot.domain.digest import RECORD_FORMAT, seal
+from bot.domain.discussions import held_for
+from bot.domain.witnesses import LISTED
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.ids import stored, stored_id, table_of
@@ -30,11 +32,14 @@ from bot.storage.models import (
     AssessorQuestion,
     Attachment,
     Candidate,
+    Discussion,
     Enrolment,
     Judgment,
+    Observation,
     QuestionRun,
     Submission,
     Unit,
+    Witness,
 )
 
 # Exports are not evidence: recording one must not change the record's digest.
@@ -42,7 +47,7 @@ NOT_EVIDENCE = frozenset({"exported"})
 
 
 @cache
-def _centre_timezone() -> str:
+def centre_timezone() -> str:
     return Settings().timezone
 
 
@@ -72,7 +77,7 @@ def evidence_for(
     session: Session, banks: Banks, candidate_telegram_id: int, unit_code: str, timezone: str | None = None
 ) -> dict[str, Any]:
     """Everything the documents show; `timezone` (default: the centre's setting) gives the record's dates."""
-    zone = ZoneInfo(timezone or _centre_timezone())
+    zone = ZoneInfo(timezone or centre_timezone())
     if banks.unit(unit_code) is None:
         known = ", ".join(sorted(banks.units))
         raise DomainError(f"unknown unit {unit_code!r} (known units: {known})")
@@ -111,6 +116,9 @@ def evidence_for(
         "bank_versions": _bank_versions(banks, unit_code, answers),
         "answers": answers,
         "submissions": submissions,
+        **_discussions(session, enrolment),
+        **_observations(session, enrolment),
+        **_witnesses(session, enrolment, zone),
         "knowledge_record": _knowledge_record(coverage, words, answers, zone),
         "coverage": _coverage(coverage, words),
         "mandatory_methods": [{"kind": m.kind, "code": m.code, "evidenced": m.evidenced} for m in coverage.mandatory],
@@ -155,6 +163,12 @@ def _part(part, attachments) -> dict[str, Any]:
         record["forwarded_from"] = part.forwarded_from  # someone else's words, forwarded by the candidate
     if part.text_cleaned:
         record["text_cleaned"] = True  # characters no database holds were replaced by visible stand-ins
+    if part.author != "candidate":
+        record["author"] = part.author  # a professional discussion: the assessor said it
+    if part.private:
+        record["private"] = True  # the assessor's note: kept, never shown to the candidate
+    if part.referenced:
+        record["referenced"] = part.referenced  # the criteria the assessor referenced at this message, and when
     return record
 
 
@@ -275,6 +289,91 @@ def _answer(banks: Banks, answer: Any, parts, questions, judgments, attachments,
     }
 
 
+def _discussions(session: Session, enrolment: Enrolment) -> dict[str, Any]:
+    """The enrolment's professional discussions held (as a key only when there are some, so that older records
+    keep their digest): each with its plan, when it was held, for how long, and what happened when."""
+    held = session.exec(
+        select(Discussion, Assessor.name)
+        .join(Assessor, col(Discussion.assessor_id) == col(Assessor.id))
+        .where(Discussion.enrolment_id == enrolment.id, col(Discussion.answer_id).is_not(None))
+        .order_by(col(Discussion.number))
+    ).all()
+    if not held:
+        return {}
+    now = datetime.now(UTC)
+    return {"discussions": [
+        {
+            "ref": f"PD{d.number}",
+            "assessor": name,
+            "planned_at": _iso(d.planned_at),
+            "planned_criteria": list(d.criteria),
+            "status": d.status,
+            "events": list(d.events),
+            "duration_seconds": int(held_for(d.events, now).total_seconds()),
+        }
+        for d, name in held
+    ]}
+
+
+
+def _observations(session: Session, enrolment: Enrolment) -> dict[str, Any]:
+    """The enrolment's direct observations recorded (as a key only when there are some, so that older records keep
+    their digest): each with who observed, where and when, the criteria it covers and when it was countersigned."""
+    rows = session.exec(
+        select(Observation, Assessor.name, Answer)
+        .join(Assessor, col(Observation.assessor_id) == col(Assessor.id))
+        .join(Answer, col(Observation.answer_id) == col(Answer.id))
+        .where(Observation.enrolment_id == enrolment.id, col(Observation.status) != "cancelled")
+        .order_by(col(Observation.number))
+    ).all()
+    if not rows:
+        return {}
+    return {"observations": [
+        {
+            "ref": (answer.asked or {}).get("ref"),
+            "assessor": name,
+            "place": o.place,
+            "observed_at": _iso(o.observed_at),
+            "finished_at": (answer.asked or {}).get("finished_at"),
+            "criteria": list(o.criteria),
+            "status": o.status,
+            "countersigned_at": _iso(o.countersigned_at),
+        }
+        for o, name, answer in rows
+    ]}
+
+def _witnesses(session: Session, enrolment: Enrolment, zone: ZoneInfo) -> dict[str, Any]:
+    """The witness list (as a key only when there are witnesses, so that older records keep their digest): each
+    witness whose link was made, with their role, relationship, contact, the criteria they were asked to confirm,
+    who opened the link (their Telegram identity) and when they confirmed their statement."""
+    rows = session.exec(
+        select(Witness).where(Witness.enrolment_id == enrolment.id, col(Witness.status).in_(LISTED))
+        .order_by(col(Witness.number))
+    ).all()
+    if not rows:
+        return {}
+    answers = {a.id: a for a in session.exec(select(Answer).where(col(Answer.id).in_([w.answer_id for w in rows if w.answer_id])))}
+    return {"witnesses": [
+        {
+            "ref": f"WT{w.number}",
+            "name": w.name,
+            "job_role": w.job_role,
+            "relationship": w.relationship,
+            "contact": w.contact,
+            "criteria": list(w.criteria),
+            "named_by": w.named_by,
+            "status": w.status,
+            "opened_at": _iso(w.used_at),
+            "telegram_user_id": w.telegram_user_id,
+            "telegram_name": w.telegram_name,
+            "confirmed_at": _iso(w.confirmed_at),
+            "date_confirmed": w.confirmed_at.astimezone(zone).date().isoformat() if w.confirmed_at else None,
+            "answer": answer_ref(answers[w.answer_id]) if w.answer_id in answers else None,
+        }
+        for w in rows
+    ]}
+
+
 def _submission_refs(session: Session, enrolment: Enrolment) -> dict[int, str]:
     rows = session.exec(select(col(Submission.id)).where(col(Submission.enrolment_id) == enrolment.id).order_by(col(Submission.id)))
     return {submission_id: f"S{number}" for number, submission_id in enumerate(rows, 1) if submission_id is not None}
@@ -382,11 +481,13 @@ def _knowledge_record(coverage: UnitCoverage, words, answers, zone: ZoneInfo) ->
 def _actor(session: Session, actor: str) -> str:
     """An audit actor ("assessor:3") as the record names people: "Ann Assessor (assessor)"."""
     role, _, number = actor.partition(":")
-    person: Assessor | Candidate | None = None
+    person: Assessor | Candidate | Witness | None = None
     if role == "assessor" and number.isdigit():
         person = session.get(Assessor, int(number))
     elif role == "candidate" and number.isdigit():
         person = session.get(Candidate, int(number))
+    elif role == "witness" and number.isdigit():
+        person = session.get(Witness, int(number))
     if person is not None:
         return f"{person.name} ({role})"
     return "the command line" if actor == "cli" else actor

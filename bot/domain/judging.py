@@ -1,6 +1,6 @@
 """Judging answers: the review queue, met / not yet with feedback, and follow-up questions to the candidate."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -45,6 +45,9 @@ class AnswerToJudge:
     judgment: Judgment | None
     privacy_flags: list[PersonalDetail]  # advice: the answer may name a person, a phone number or an e-mail
     forwarded: list[tuple[str | None, str]]  # messages the candidate forwarded (not their words): (from, text)
+    # A professional discussion, in order: (who said it, what, the criteria referenced at it); notes are marked.
+    discussion: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    witness: dict | None = None  # witness testimony: who gave it (name, job role, relationship to the candidate)
 
 
 @dataclass(frozen=True)
@@ -138,17 +141,20 @@ class Judging(AssessorWork):
         return self._to_judge(answer, self._answers(submission), submission, enrolment, candidate)
 
     def awaited(self, person: Person) -> dict | None:
+        """What the assessor's next message is for, if it is feedback or a follow-up question."""
         assessor = self.assessor(person)
-        return assessor.awaiting if assessor else None
+        awaiting = assessor.awaiting if assessor else None
+        return awaiting if awaiting and awaiting.get("kind") in ("feedback", "question") else None
 
     def take_text(
         self, person: Person, text: str | None, voice: IncomingAttachment | None = None
     ) -> tuple[str, Judgment | Asked | Denied]:
         """The assessor's message (typed, or a voice note for feedback), as what they were asked for."""
         assessor = self.assessor(person)
-        if assessor is None or not assessor.awaiting:
+        awaiting = self.awaited(person)
+        if assessor is None or awaiting is None:
             return "none", Denied.NOTHING_AWAITED
-        kind, answer_id = assessor.awaiting["kind"], assessor.awaiting["answer_id"]
+        kind, answer_id = awaiting["kind"], awaiting["answer_id"]
         # Whatever comes of it (even a refusal: the submission was signed off meanwhile), this message was the
         # awaited one, so the next is not: a stale wait must never swallow every later message.
         assessor.awaiting = None
@@ -185,7 +191,7 @@ class Judging(AssessorWork):
         questions = list(
             self.repo.session.exec(select(AssessorQuestion).where(col(AssessorQuestion.answer_id) == answer.id).order_by(col(AssessorQuestion.id)))
         )
-        own = [p for p in parts if not p.forwarded_from]
+        own = [p for p in parts if not p.forwarded_from and p.author in ("candidate", "witness")]  # a witness's statement
         text = " ".join(p.text for p in own if p.text and p.probe_number is None)
         probes = [
             (probe["text"], " ".join(p.text for p in own if p.text and p.probe_number == number) or None)
@@ -213,4 +219,19 @@ class Judging(AssessorWork):
                 " ".join(filter(None, [text, *(reply for _, reply in probes), *(words for _, words in forwarded)]))
             ),
             forwarded=forwarded,
+            discussion=_discussion_lines(parts, candidate.name, attachments) if asked.get("set_kind") in ("discussion", "observation") else [],
+            witness=asked.get("witness"),
         )
+
+
+def _discussion_lines(parts, candidate: str, attachments: list[str]) -> list[tuple[str, str, list[str]]]:
+    """A discussion's parts as the assessor reads them back: who said what, and what they referenced at it."""
+    files = iter(attachments)
+    lines = []
+    for part in parts:
+        who = "Note" if part.private else ("You" if part.author == "assessor" else candidate)
+        words = part.text or ""
+        if part.attachment_id:
+            words = f"{words} 📎 {next(files, '')}".strip()
+        lines.append((who, words, [item["ref"] for item in part.referenced or []]))
+    return lines

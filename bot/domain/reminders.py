@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from bot.storage.models import Assessor, Candidate, Enrolment, Reminder, Submission
+from bot.storage.models import Assessor, Candidate, Discussion, Enrolment, Reminder, Submission
 from bot.storage.repository import Repository
 
 # Units in these states need nothing from the candidate now.
@@ -34,6 +34,7 @@ class ReminderRules:
     quiet_end: time | None = time(8, 0)
     digest_at: time = time(8, 0)
     timezone: str = "Europe/London"
+    discussion_lead: timedelta = timedelta(minutes=60)  # how long before a planned discussion both are reminded
 
     @classmethod
     def from_settings(cls, settings) -> "ReminderRules":
@@ -48,6 +49,7 @@ class ReminderRules:
             quiet_end=quiet_end,
             digest_at=time.fromisoformat(settings.digest_time),
             timezone=settings.timezone,
+            discussion_lead=timedelta(minutes=settings.discussion_reminder_minutes),
         )
 
     def quiet(self, local: datetime) -> bool:
@@ -75,6 +77,7 @@ class DueReminder:
     candidate_id: int | None = None
     assessor_id: int | None = None
     enrolment_id: int | None = None
+    discussion_id: int | None = None
 
 
 @lru_cache(maxsize=256)
@@ -83,7 +86,7 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def find_due(session: Session, rules: ReminderRules, now: datetime) -> list[DueReminder]:
-    wanted = _candidate_reminders(session, rules, now) + _digests(session, rules, now)
+    wanted = _candidate_reminders(session, rules, now) + _digests(session, rules, now) + _discussions(session, rules, now)
     sent = _existing_keys(session, [r.key for r in wanted])
     due = [r for r in wanted if r.key not in sent]
     # A deadline nudge says what is left: an idle nudge due beside it is recorded, not sent.
@@ -162,6 +165,32 @@ def _digests(session: Session, rules: ReminderRules, now: datetime) -> list[DueR
     ]
 
 
+def _discussions(session: Session, rules: ReminderRules, now: datetime) -> list[DueReminder]:
+    """Both people of a planned discussion, once it is less than the lead time away (an appointment they agreed:
+    sent in quiet hours and while nudges are paused, but not once the time has passed)."""
+    rows = session.execute(
+        select(Discussion, col(Enrolment.candidate_id), col(Candidate.chat_id), col(Assessor.chat_id))
+        .join(Enrolment, col(Discussion.enrolment_id) == col(Enrolment.id))
+        .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
+        .join(Assessor, col(Discussion.assessor_id) == col(Assessor.id))
+        .where(
+            col(Discussion.status) == "planned",
+            col(Discussion.planned_at) > now,
+            col(Discussion.planned_at) <= now + rules.discussion_lead,
+            col(Candidate.unreachable_at).is_(None),
+        )
+    ).all()
+    due = []
+    for discussion, candidate_id, candidate_chat, assessor_chat in rows:
+        key = f"discussion:{discussion.id}:{discussion.planned_at.isoformat(timespec='minutes')}"
+        due.append(DueReminder(f"{key}:candidate", "discussion", candidate_chat, candidate_id, None,
+                               discussion.enrolment_id, discussion.id))
+        if assessor_chat is not None:
+            due.append(DueReminder(f"{key}:assessor", "discussion", assessor_chat, None, discussion.assessor_id,
+                                   discussion.enrolment_id, discussion.id))
+    return due
+
+
 def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), KEY_CHUNK):
@@ -182,7 +211,7 @@ def claim(session: Session, due: Iterable[DueReminder], now: datetime) -> list[R
     if due:
         rows = [
             {"key": r.key, "kind": r.kind, "chat_id": r.chat_id, "candidate_id": r.candidate_id,
-             "assessor_id": r.assessor_id, "enrolment_id": r.enrolment_id, "claimed_at": now,
+             "assessor_id": r.assessor_id, "enrolment_id": r.enrolment_id, "discussion_id": r.discussion_id, "claimed_at": now,
              "status": "claimed", "attempts": 0}
             for r in due
         ]

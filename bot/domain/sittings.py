@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain import probing
+from bot.domain.asked import DISCUSSION_RUN
 from bot.domain.banks import QuestionSet
 from bot.domain.candidate_work import (
     CandidateWork,
@@ -95,6 +96,7 @@ class Edited:
 class EditProblem(StrEnum):
     LOCKED = "locked"
     OLD_VERSION = "old_version"
+    IN_DISCUSSION = "in_discussion"  # a message of a professional discussion: what was said stays as it was said
 
 
 class Sittings(CandidateWork):
@@ -243,6 +245,8 @@ class Sittings(CandidateWork):
         if found is None:
             return None
         answer, run, _ = found
+        if run.question_set == DISCUSSION_RUN:
+            return EditProblem.IN_DISCUSSION
         latest = self.repo.latest_answer(stored_id(run), answer.question_id)
         if latest is None or latest.id != answer.id:
             return EditProblem.OLD_VERSION

@@ -9,6 +9,7 @@ while the declaration is in front of them, what they type is never filed into an
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain import records
 from bot.domain.banks import Statement
 from bot.domain.candidate_work import CandidateWork, Person, Prompt, Refusal, Stranger, UnitProgress
 from bot.domain.coverage import answer_ref
@@ -32,6 +33,8 @@ class ReviewItem:
     preview: str
     locked: bool
     feedback: str | None = None  # the assessor's reason, when they referred this answer back
+    # False for a record other than an answer (a product, a discussion…): it is never answered again from the bank
+    changeable: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Submissions(CandidateWork):
                     preview=_preview(self.repo.parts(stored_id(answer)), self.repo),
                     locked=self._locked(answer),
                     feedback=self._referral_feedback(answer),
+                    changeable=not records.is_record(asked),
                 )
             )
         return Review(stored_id(enrolment), enrolment.unit_code, self._bank(enrolment).unit.title, items)

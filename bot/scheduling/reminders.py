@@ -20,16 +20,17 @@ from sqlmodel import Session
 
 from bot.domain.banks import Banks
 from bot.domain.caseload import Caseload
+from bot.domain.discussion_plans import DiscussionPlans
 from bot.domain.judging import Judging
 from bot.domain.reminders import MERGED, DueReminder, ReminderRules, claim, find_due, mark_unreachable
 from bot.domain.sittings import Sittings
 from bot.rendering import telegram_text
 from bot.storage.db import transaction
 from bot.storage.ids import stored, stored_id
-from bot.storage.models import Assessor, Enrolment, Reminder, utcnow
+from bot.storage.models import Assessor, Discussion, Enrolment, Reminder, utcnow
 from bot.storage.outbox import queue_call
 from bot.storage.repository import Repository
-from bot.telegram import keyboards
+from bot.telegram import discussion_keyboards, keyboards
 from bot.telegram.fitting import message_calls
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,13 @@ class ReminderSweep:
 
     def _message(self, session: Session, reminder: Reminder):
         repo = Repository(session)
+        if reminder.kind == "discussion":
+            plans = DiscussionPlans(repo, self.banks, self.now, zone=self.rules.timezone)
+            plan = plans.plan(stored(session, Discussion, reminder.discussion_id))
+            if reminder.assessor_id is None:
+                return telegram_text("pd_reminder.html", plan=plan, audience="candidate"), None
+            keyboard = discussion_keyboards.start(plan.discussion_id, plan.ref, plan.candidate)
+            return telegram_text("pd_reminder.html", plan=plan, audience="assessor"), keyboard
         if reminder.kind == "digest":
             caseload = Caseload(repo, self.banks, self.now)
             assessor = stored(session, Assessor, reminder.assessor_id)

@@ -212,6 +212,11 @@ class AnswerPart(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recorded_at: datetime = created_at_field()
+    # In a professional discussion (see Discussion) a part is either person's message, or the assessor's note.
+    author: str = "candidate"  # "candidate" or "assessor"
+    private: bool = False  # an assessor's note: kept in the record, never relayed to the candidate
+    # Criteria the assessor referenced at this message, when they did: [{"ref": ..., "at": ISO time}].
+    referenced: list = Field(default_factory=list, sa_type=JSON)
 
 
 class Submission(SQLModel, table=True):
@@ -233,6 +238,9 @@ class Submission(SQLModel, table=True):
     complete_declaration: str | None = None
     # The unit's assessor statement, in its own words, recorded with a "competent" sign-off.
     assessor_statement: str | None = None
+    # "unit": the candidate's declaration on their answers; "discussion": their confirmation that the record of a
+    # professional discussion is true (it submits that record alone, and leaves the unit's status as it was).
+    kind: str = "unit"
 
 
 class AnswerCriterion(SQLModel, table=True):
@@ -346,11 +354,12 @@ class Reminder(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
-    kind: str  # "deadline", "idle" or "digest"
+    kind: str  # "deadline", "idle", "digest" or "discussion"
     chat_id: int = Field(sa_type=BigInteger)
     candidate_id: int | None = Field(default=None, foreign_key="candidate.id", index=True)
     assessor_id: int | None = Field(default=None, foreign_key="assessor.id")
     enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id")
+    discussion_id: int | None = Field(default=None, foreign_key="discussion.id")  # the one a "discussion" reminder is of
     claimed_at: datetime = created_at_field()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # queued (with outbound_id: the outbox call that delivers it, and says whether it was sent) or idle_merged;
@@ -359,3 +368,89 @@ class Reminder(SQLModel, table=True):
     outbound_id: int | None = Field(default=None, foreign_key="outboundmessage.id")
     attempts: int = 0
     last_error: str | None = None
+
+
+class Discussion(SQLModel, table=True):
+    """A professional discussion: planned by the assessor (criteria, time), held live through the bot, and kept
+    as one answer version of method PD whose parts are the messages of both, in order, each with the criteria
+    the assessor referenced at it. The candidate's confirmation that the record is true submits it."""
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    assessor_id: int = Field(foreign_key="assessor.id", index=True)
+    number: int  # PD1, PD2… within the enrolment
+    criteria: list = Field(default_factory=list, sa_type=JSON)  # the refs the plan covers
+    planned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None while being planned
+    # draft (being planned), planned, live, paused, ended (waiting for the candidate), confirmed, cancelled
+    status: str = Field(default="draft", index=True)
+    created_at: datetime = created_at_field()
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # both told it is about to start
+    answer_id: int | None = Field(default=None, foreign_key="answer.id")  # the record, begun when it starts
+    # What happened when: [{"event": "started" | "paused" | "resumed" | "ended" | "confirmed" | "disputed", "at": ISO}]
+    events: list = Field(default_factory=list, sa_type=JSON)
+
+
+class Witness(SQLModel, table=True):
+    """Someone who saw the candidate work (often their line manager), named with the criteria they saw, and asked
+    for a statement through a one-use link. Their statement is one answer version (method WT, in the enrolment's
+    "witness" run) whose parts are their messages (author "witness"); it supports a decision, never makes a
+    criterion met on its own."""
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    number: int  # WT1, WT2… within the enrolment
+    named_by: str  # "candidate" or "assessor"
+    named_by_telegram_id: int = Field(sa_type=BigInteger, index=True)  # who named them (their draft, while naming)
+    name: str
+    job_role: str
+    relationship: str  # to the candidate, e.g. "my line manager"
+    contact: str  # how to reach them (phone, e-mail)
+    criteria: list = Field(default_factory=list, sa_type=JSON)  # the refs they are asked to confirm
+    code: str | None = Field(default=None, unique=True)  # the one-use link's code, made once the criteria are chosen
+    code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the link was opened (and is spent)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger)  # who opened it
+    telegram_name: str | None = None  # their Telegram name then
+    answer_id: int | None = Field(default=None, foreign_key="answer.id")  # their statement
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # they signed it
+    # details (the namer's next message is the four details), criteria (being chosen), invited (the link is out),
+    # writing (the witness opened it and is writing), declaring (their declaration is shown), confirmed, cancelled
+    status: str = Field(default="details", index=True)
+
+
+class Observation(SQLModel, table=True):
+    """A direct observation: what the assessor saw the candidate do, recorded from their phone as it happens
+    (one answer version, method DO, in the enrolment's "observation" run, parts by the assessor), with where and
+    when, and the criteria it covers; the candidate countersigns it."""
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    assessor_id: int = Field(foreign_key="assessor.id", index=True)
+    number: int  # DO1, DO2… within the enrolment
+    place: str | None = None
+    observed_at: datetime = Field(sa_type=UTCDateTime)
+    criteria: list = Field(default_factory=list, sa_type=JSON)
+    # choosing (criteria), placing (the assessor's next message says where), recording, awaiting_countersignature,
+    # countersigned, cancelled
+    status: str = "recording"
+    answer_id: int | None = Field(default=None, foreign_key="answer.id")
+    created_at: datetime = created_at_field()
+    countersigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Product(SQLModel, table=True):
+    """A product of the candidate's work (a document or photo) given as evidence for chosen performance criteria,
+    with a line on what it shows: one answer version, method P, in the enrolment's "product" run."""
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    number: int  # P1, P2… within the enrolment
+    criteria: list = Field(default_factory=list, sa_type=JSON)
+    status: str = "choosing"  # choosing (criteria), awaiting_file, awaiting_line (what it shows), complete, cancelled
+    answer_id: int | None = Field(default=None, foreign_key="answer.id")
+    created_at: datetime = created_at_field()

@@ -133,6 +133,15 @@ class Repository:
                 found_before[telegram_user_id] = found
         return found
 
+    def caseload(self, assessor_id: int) -> Sequence[tuple[Enrolment, Candidate]]:
+        """The assessor's enrolments not yet signed off, with their candidates, by name then unit."""
+        return self.session.exec(
+            select(Enrolment, Candidate)
+            .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
+            .where(Enrolment.assessor_id == assessor_id, col(Enrolment.status) != "signed_off")
+            .order_by(col(Candidate.name), col(Enrolment.unit_code))
+        ).all()
+
     def candidates(self) -> Sequence[Candidate]:
         return self.session.exec(select(Candidate).order_by(col(Candidate.id))).all()
 

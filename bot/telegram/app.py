@@ -10,11 +10,10 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.domain.banks import Banks
 from bot.domain.limits import Limits
 from bot.domain.reminders import ReminderRules
-from bot.rendering import command_menu
 from bot.scheduling.reminders import ReminderSweep, person_unreachable, start_sweeping
 from bot.settings import Settings
 from bot.storage.locks import ActiveLock
-from bot.telegram import handlers
+from bot.telegram import handlers, menus
 from bot.telegram.evidence import EVIDENCE_CALL, send_evidence
 from bot.telegram.pacing import RateLimiter
 from bot.telegram.pipeline import UpdatePipeline
@@ -70,7 +69,8 @@ async def _serve_active(settings: Settings, engine: Engine, banks: Banks, starte
     application = build_application(settings)
     async with application:  # initialize (getMe) and shutdown
         await application.bot.delete_webhook()
-        await application.bot.set_my_commands(list(command_menu().items()))
+        await application.bot.set_my_commands(menus.default_menu())
+        menus.queue_assessor_menus(engine)
         log.info("nvqbot is running as @%s", application.bot.username)
         if started is not None:
             started.set()

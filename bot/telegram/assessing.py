@@ -83,11 +83,12 @@ def _deadline_args(args: list[str], rows: dict):
 
 async def invite_assessor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person = current_work(), person_of(update)
-    code = work.caseload.invite_assessor(person)
-    if isinstance(code, Denied):
-        work.reply(person.chat_id, "denied.html", denied=code.value)
+    invite = work.caseload.invite_assessor(person)
+    if isinstance(invite, Denied):
+        work.reply(person.chat_id, "denied.html", denied=invite.value)
     else:
-        work.reply(person.chat_id, "staff_invite.html", code=code, username=context.bot.username)
+        work.reply(person.chat_id, "staff_invite.html", invite=invite, username=context.bot.username,
+                   zone=work.discussion_plans.zone)
 
 
 async def assessor_message(work: Work, person: Person, text: str | None, voice) -> bool:

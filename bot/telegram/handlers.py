@@ -18,7 +18,7 @@ from bot.domain.sittings import (
     Stranger,
 )
 from bot.domain.submissions import Review
-from bot.telegram import assessing, keyboards
+from bot.telegram import assessing, discussing, keyboards, menus, observing, producing, witnessing
 from bot.telegram.incoming import (
     ATTACHMENT,
     EDITED_MESSAGE,
@@ -61,15 +61,21 @@ def _show(person: Person, outcome, **extra) -> None:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work, person, args = current_work(), person_of(update), arguments_of(context)
     if not args:
+        if witnessing.resume(work, person):  # a witness back at their statement
+            return
         resumed = work.sittings.resume(person)
         if isinstance(resumed, Prompt):
             _show(person, resumed, resumed=True)
         else:
             work.reply(person.chat_id, "start_without_code.html", enrolled=resumed is Stranger.NOTHING_OPEN)
         return
+    if witnessing.is_link_code(args[0]):  # a witness's link, never an invite
+        witnessing.open_link(work, person, args[0])
+        return
     outcome = work.assessment.redeem_invite(person, args[0])
     if isinstance(outcome, AssessorRegistered):
         work.reply(person.chat_id, "assessor_registered.html", outcome=outcome)
+        menus.queue_assessor_menu(work, person.chat_id)
     elif isinstance(outcome, InviteRefused):
         keyboard = keyboards.answering() if outcome.prompt else None
         work.reply(person.chat_id, "invite_refused.html", keyboard=keyboard, outcome=outcome)
@@ -78,7 +84,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    current_work().reply(person_of(update).chat_id, "help.html")
+    work, person = current_work(), person_of(update)
+    work.reply(person.chat_id, "assessor.html" if work.judging.assessor(person) else "help.html")
 
 
 async def continue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,11 +104,12 @@ async def units(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     work.reply(person.chat_id, "units.html", units=work.submissions.progress(person))
 
 
-async def pd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/case: the kinds of real case a candidate can write up (not a professional discussion: an assessor leads that)."""
     work, person = current_work(), person_of(update)
     choices = work.sittings.pd_choices(person)
     many_units = len({choice.unit_code for choice in choices}) > 1
-    work.reply(person.chat_id, "pd_menu.html", keyboard=keyboards.pd_cases(choices), choices=choices, many_units=many_units)
+    work.reply(person.chat_id, "case_menu.html", keyboard=keyboards.cases(choices), choices=choices, many_units=many_units)
 
 
 async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,7 +137,15 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message is not None, "registered for new messages"
     work, person, incoming = current_work(), person_of(update), incoming_of(update, update.message)
+    if await observing.observation_message(work, person, incoming):  # an observation being recorded takes them all
+        return
     if await assessing.assessor_message(work, person, incoming.text, incoming.attachment):
+        return
+    if await witnessing.witness_message(work, person, incoming):  # a witness's details, or their statement
+        return
+    if await discussing.discussion_message(work, person, incoming):
+        return
+    if await producing.product_message(work, person, incoming):
         return
     outcome = work.sittings.take_message(person, incoming)
     if isinstance(outcome, FollowUpReplied):
@@ -144,6 +160,8 @@ async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.edited_message is not None, "registered for edited messages"
     work, person = current_work(), person_of(update)
+    if witnessing.witness_edit(work, person):
+        return
     outcome = work.sittings.edit(person, incoming_of(update, update.edited_message))
     if outcome is None:
         return  # an edit of a message that was not part of an answer changes no evidence
@@ -177,7 +195,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _show(person, sittings.current(person))
     elif action == keyboards.CONTINUE:
         _show(person, sittings.resume(person), resumed=True)
-    elif action == keyboards.PD_CASE and number and name:
+    elif action in (keyboards.CASE, keyboards.OLD_CASE) and number and name:  # OLD_CASE: buttons sent before /case
         _show(person, sittings.start_pd_case(person, number, name), case_start=True)
     elif action == keyboards.CHANGE and number:
         _show(person, work.submissions.reanswer(person, number), reanswer=True)
@@ -224,7 +242,7 @@ COMMANDS = {
     "continue": continue_command,
     "cancel": cancel,
     "units": units,
-    "pd": pd,
+    "case": case,
     "review": review,
     "reminders": reminders,
 }
@@ -235,6 +253,10 @@ def register(application: Application) -> None:
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
     assessing.register(application)  # before the catch-alls below
+    discussing.register(application)
+    producing.register(application)
+    observing.register(application)
+    witnessing.register(application)
     application.add_handler(MessageHandler(NEW_MESSAGE & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(NEW_MESSAGE & (filters.TEXT | ATTACHMENT), message))
     application.add_handler(MessageHandler(NEW_MESSAGE, not_text))

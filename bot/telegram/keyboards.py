@@ -17,7 +17,8 @@ _CALLBACK = re.compile(r"^([a-z]{2,8})(?::(\d{1,12}))?(?::([A-Za-z0-9_.-]{1,40})
 
 DONE, SKIP, AGAIN = "done", "skip", "again"
 CONTINUE, PAUSE_REMINDERS, RESUME_REMINDERS = "cont", "rpause", "rresume"
-PD_CASE, CHANGE, SUBMIT, CONFIRM, CANCEL_DECLARATION = "pd", "change", "submit", "confirm", "goback"
+CASE, CHANGE, SUBMIT, CONFIRM, CANCEL_DECLARATION = "case", "change", "submit", "confirm", "goback"
+OLD_CASE = "pd"  # what case buttons carried before /case: still on messages already sent
 OPEN, MET, NOT_YET, ASK, NEXT, SIGN_OFF, EXPORT = "open", "met", "notyet", "ask", "next", "signoff", "export"
 INTERIM, CREDIT = "interim", "credit"
 
@@ -46,16 +47,16 @@ def carry_on() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(button_label("continue"), CONTINUE)]])
 
 
-def pd_cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
+def cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
     """One button a case type not yet described, labelled from the question bank."""
     many_units = len({choice.unit_code for choice in choices}) > 1
     buttons = [
         [
             _button(
-                button_label("pd_case_started" if c.state == "in_progress" else "pd_case",
+                button_label("case_started" if c.state == "in_progress" else "case",
                              case=button_label("case_of_unit", unit=c.unit_code, case=c.case_type) if many_units
                              else c.case_type),
-                PD_CASE, c.enrolment_id, c.case_id,
+                CASE, c.enrolment_id, c.case_id,
             )
         ]
         for c in choices
@@ -65,7 +66,7 @@ def pd_cases(choices: list[PdChoice]) -> InlineKeyboardMarkup | None:
 
 
 def review(outline: Review) -> InlineKeyboardMarkup | None:
-    changeable = [item for item in outline.items if not item.locked]
+    changeable = [item for item in outline.items if not item.locked and item.changeable]
     rows = [
         [_button(button_label("change", question=item.question_ref), CHANGE, item.answer_id) for item in changeable[i : i + 4]]
         for i in range(0, len(changeable), 4)

@@ -16,10 +16,16 @@ from bot.domain import flood
 from bot.domain.assessment import Assessment
 from bot.domain.banks import Banks
 from bot.domain.caseload import Caseload
+from bot.domain.discussion_plans import DiscussionPlans
+from bot.domain.discussions import Discussions
+from bot.domain.evidence import centre_timezone
 from bot.domain.judging import Judging
 from bot.domain.limits import DEFAULT_LIMITS, Limits
+from bot.domain.observations import Observations
+from bot.domain.products import Products
 from bot.domain.sittings import Sittings
 from bot.domain.submissions import Submissions
+from bot.domain.witnesses import Witnesses
 from bot.rendering import telegram_text
 from bot.storage.outbox import OutboundCall, queue_call
 from bot.storage.repository import Lookups, Repository
@@ -47,6 +53,11 @@ class Work:
         self.submissions = Submissions(repo, banks, now, limits)
         self.judging = Judging(repo, banks, now, limits)
         self.caseload = Caseload(repo, banks, now, limits)
+        self.discussion_plans = DiscussionPlans(repo, banks, now, limits, zone=centre_timezone())
+        self.discussions = Discussions(repo, banks, now, limits)
+        self.witnesses = Witnesses(repo, banks, now, limits)
+        self.products = Products(repo, banks, now, limits)
+        self.observations = Observations(repo, banks, now, limits)
         self.queued: list[OutboundCall] = []
         self.attachments_added = False
         self.failure: BaseException | None = None

@@ -6,9 +6,10 @@ Point a real python-telegram-bot ``Bot`` at it with
 ``calls`` and ``sent_messages()``.
 
 It refuses what Telegram refuses: texts over 4,096 characters (captions 1,024), bad Telegram HTML, bad
-keyboards, a second getUpdates while one is open (409 Conflict), getFile of a file over 20 MB. Tests can
-make calls fail (``fail_next``) or hang (``delay_next``, ``delay_download``), and play users who write
-from groups, forge a button's chat, or forward messages.
+keyboards, a second getUpdates while one is open (409 Conflict), getFile of a file over 20 MB, command menus
+Telegram would not take. Tests can make calls fail (``fail_next``) or hang (``delay_next``,
+``delay_download``), play users who write from groups, forge a button's chat, or forward messages, and see
+the command menu a person sees in their chat (``menu_for``: scopes fall back as in Telegram).
 
 Texts are stored exactly as the bot sent them (HTML tags included). With parse_mode HTML they are
 checked like Telegram does (every "<" starts a tag; only Telegram's tags, properly nested), but

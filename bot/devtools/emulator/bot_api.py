@@ -12,15 +12,16 @@ from pathlib import PurePosixPath
 from aiohttp import web
 
 from bot.devtools.emulator.rules import (
-    BOT_COMMAND_RE,
     CONFLICT,
     MAX_CAPTION,
     MAX_DOWNLOAD,
     MAX_TEXT,
     ApiError,
     Upload,
+    bot_commands,
     chat_id_of,
     checked_text,
+    command_scope,
     flag,
     inline_markup,
     json_default,
@@ -32,6 +33,8 @@ from bot.devtools.emulator.rules import (
 from bot.devtools.emulator.state import EmulatorState, _Sent
 
 log = logging.getLogger("bot.devtools.emulator")
+# What a copied message keeps of its original (its sender, date and forward origin are the copy's own).
+_COPIED = ("text", "entities", "caption", "caption_entities", "voice", "audio", "photo", "document", "video", "video_note")
 
 
 class BotApi(EmulatorState):
@@ -46,6 +49,7 @@ class BotApi(EmulatorState):
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "answercallbackquery": self._answer_callback_query,
             "senddocument": self._send_document,
+            "copymessage": self._copy_message,
             "sendchataction": self._send_chat_action,
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
@@ -165,6 +169,21 @@ class BotApi(EmulatorState):
         return await self._record_sent(chat_id, document=doc, caption=caption, reply_markup=inline_markup(params))
 
 
+    async def _copy_message(self, params: dict) -> dict:
+        """A copy of a message (the user's or the bot's) sent to another chat, without a link to the original; as
+        Telegram does, it answers with the new message's id only."""
+        chat_id = chat_id_of(params)
+        source_chat, source_id = req_int(params, "from_chat_id"), req_int(params, "message_id")
+        sent = self._sent_by_key.get((source_chat, source_id))
+        source = sent.message if sent else self._user_messages.get((source_chat, source_id))
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        content = {key: copy.deepcopy(source[key]) for key in _COPIED if key in source}
+        if "caption" in params:
+            content["caption"] = checked_text(params, "caption", MAX_CAPTION, required=False)
+        copied = await self._record_sent(chat_id, **content, reply_markup=inline_markup(params))
+        return {"message_id": copied["message_id"]}
+
     def _editable(self, params: dict) -> _Sent:
         if params.get("inline_message_id"):
             raise ApiError(400, "Bad Request: inline messages are not emulated")
@@ -215,25 +234,20 @@ class BotApi(EmulatorState):
         }
         return True
 
-    @staticmethod
-    def _commands_key(params: dict) -> str:
-        scope = params.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True) + "|" + str(params.get("language_code") or "")
-
     async def _set_my_commands(self, params: dict) -> bool:
-        commands = params.get("commands")
-        if not isinstance(commands, list):
-            raise ApiError(400, "Bad Request: commands is empty")
-        for command in commands:
-            if not BOT_COMMAND_RE.fullmatch(str(command.get("command", ""))):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", ""))) <= 256:
-                raise ApiError(400, "Bad Request: command description is empty or too long")
-        self._commands[self._commands_key(params)] = commands
+        commands = bot_commands(params)
+        key = (command_scope(params), str(params.get("language_code") or ""))
+        if commands:
+            self._commands[key] = commands
+        else:
+            self._commands.pop(key, None)
         return True
 
     async def _get_my_commands(self, params: dict) -> list:
-        return self._commands.get(self._commands_key(params), [])
+        # Like Telegram: the list set for exactly this scope and language, or none (what a person sees in a
+        # chat falls back to wider scopes: menu_for).
+        key = (command_scope(params), str(params.get("language_code") or ""))
+        return copy.deepcopy(self._commands.get(key, []))
 
     async def _get_file(self, params: dict) -> dict:
         stored = self._files.get(str(params.get("file_id") or ""))

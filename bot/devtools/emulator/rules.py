@@ -48,6 +48,8 @@ HTML_TAGS = frozenset(
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_COMMANDS = 100
+MAX_COMMAND_DESCRIPTION = 256
 DEFAULT_BOT_ID = 1234567890
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the largest file getFile serves to a bot
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
@@ -181,6 +183,75 @@ def inline_markup(params: dict) -> dict | None:
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
     return {"inline_keyboard": rows} if rows else None
+
+
+def bot_commands(params: dict) -> list[dict]:
+    """setMyCommands' commands, checked and cleaned as Telegram does: trimmed, a leading "/" dropped."""
+    commands = params.get("commands")
+    if commands is None or commands == "":
+        return []  # no commands: the scope's list is deleted
+    if not isinstance(commands, list):
+        raise ApiError(400, "Bad Request: Expected an Array of BotCommand")
+    cleaned = []
+    for command in commands:
+        if not isinstance(command, dict):
+            raise ApiError(400, "Bad Request: Can't parse BotCommand: expected an Object")
+        for field in ("command", "description"):
+            if not isinstance(command.get(field), str):
+                raise ApiError(400, f'Bad Request: Can\'t parse BotCommand: Can\'t find field "{field}"')
+        name, description = command["command"].strip().removeprefix("/"), command["description"].strip()
+        if not name:
+            raise ApiError(400, "Bad Request: Command must be non-empty")
+        if len(name) > 32:
+            raise ApiError(400, "Bad Request: Command length must not exceed 32")
+        if not BOT_COMMAND_RE.fullmatch(name):
+            raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        if not description:
+            raise ApiError(400, "Bad Request: Command description must be non-empty")
+        if len(description) > MAX_COMMAND_DESCRIPTION:
+            raise ApiError(400, f"Bad Request: Command description length must not exceed {MAX_COMMAND_DESCRIPTION}")
+        cleaned.append({"command": name, "description": description})
+    if len(cleaned) > MAX_COMMANDS:
+        raise ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+    return cleaned
+
+
+CommandScope = tuple[str, int | None, int | None]  # (type, chat id, user id)
+_WIDE_SCOPES = frozenset({"default", "all_private_chats", "all_group_chats", "all_chat_administrators"})
+_CHAT_SCOPES = frozenset({"chat", "chat_administrators", "chat_member"})
+
+
+def command_scope(params: dict) -> CommandScope:
+    """The BotCommandScope of a get/set/deleteMyCommands call (the default scope when none is given)."""
+    scope = params.get("scope")
+    if scope is None or scope == "":
+        return ("default", None, None)
+
+    def refuse(reason: str) -> ApiError:
+        return ApiError(400, f"Bad Request: Can't parse BotCommandScope: {reason}")
+
+    if not isinstance(scope, dict):
+        raise refuse("BotCommandScope must be an Object")
+    kind = scope.get("type")
+    if not isinstance(kind, str):
+        raise refuse('Can\'t find field "type"')
+    if kind in _WIDE_SCOPES:
+        return (kind, None, None)
+    if kind not in _CHAT_SCOPES:
+        raise refuse("Unsupported type specified")
+    if scope.get("chat_id") is None:
+        raise refuse('Can\'t find field "chat_id"')
+    if scope["chat_id"] == "":
+        raise refuse("Empty chat_id specified")
+    chat_id = chat_id_of({"chat_id": scope["chat_id"]})
+    if kind != "chat_member":
+        return (kind, chat_id, None)
+    if scope.get("user_id") is None:
+        raise refuse('Can\'t find field "user_id"')
+    user_id = opt_int(scope, "user_id")
+    if user_id is None or user_id <= 0:
+        raise refuse("Invalid user_id specified")
+    return (kind, chat_id, user_id)
 
 
 def command_entities(text: str) -> list[dict] | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.devtools.emulator.rules import DEFAULT_BOT_ID, ApiError, command_entities, without_none
+from bot.devtools.emulator.rules import DEFAULT_BOT_ID, ApiError, CommandScope, command_entities, without_none
 
 
 @dataclass
@@ -109,7 +109,7 @@ class EmulatorState:
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._polling: set[str] = set()  # tokens with a getUpdates open
-        self._commands: dict[str, list] = {}
+        self._commands: dict[tuple[CommandScope, str], list] = {}  # (scope, language code) -> commands
         self._rev = 0
         self._closing = False
 
@@ -136,6 +136,16 @@ class EmulatorState:
             for entry in self._sent
             if chat_id is None or entry.message["chat"]["id"] == chat_id
         ]
+
+    def menu_for(self, chat_id: int, language_code: str = "") -> list[dict]:
+        """The commands a person sees in their private chat with the bot: the first list set of the chat's
+        scope, all private chats, then the default, each in their language before any language (as Telegram)."""
+        scopes: list[CommandScope] = [("chat", chat_id, None), ("all_private_chats", None, None), ("default", None, None)]
+        languages = [language_code, ""] if language_code else [""]
+        for key in ((scope, language) for scope in scopes for language in languages):
+            if key in self._commands:
+                return copy.deepcopy(self._commands[key])
+        return []
 
     def pending_updates(self) -> int:
         """Number of queued updates the bot has not confirmed yet."""

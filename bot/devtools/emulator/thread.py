@@ -73,6 +73,9 @@ class EmulatorThread:
     def sent_messages(self, chat_id: int | None = None) -> list[dict]:
         return self._on_loop(self.emulator.sent_messages, chat_id)
 
+    def menu_for(self, chat_id: int, language_code: str = "") -> list[dict]:
+        return self._on_loop(self.emulator.menu_for, chat_id, language_code)
+
     def pending_updates(self) -> int:
         return self._on_loop(self.emulator.pending_updates)
 
