@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select as select_rows  # plain rows of tables, not ORM objects
 from sqlmodel import Session, col, select
 
+from bot.domain import evidence_sections as sections
 from bot.domain.assessment import DomainError
 from bot.domain.banks import Banks
 from bot.domain.coverage import Counted, UnitCoverage, answer_ref, unit_coverage
 from bot.domain.digest import RECORD_FORMAT, seal
-from bot.domain.discussions import held_for
-from bot.domain.witnesses import LISTED
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.ids import stored, stored_id, table_of
@@ -32,10 +31,8 @@ from bot.storage.models import (
     AssessorQuestion,
     Attachment,
     Candidate,
-    Discussion,
     Enrolment,
     Judgment,
-    Observation,
     QuestionRun,
     Submission,
     Unit,
@@ -116,9 +113,9 @@ def evidence_for(
         "bank_versions": _bank_versions(banks, unit_code, answers),
         "answers": answers,
         "submissions": submissions,
-        **_discussions(session, enrolment),
-        **_observations(session, enrolment),
-        **_witnesses(session, enrolment, zone),
+        **sections.discussions(session, enrolment),
+        **sections.observations(session, enrolment),
+        **sections.witnesses(session, enrolment, zone),
         "knowledge_record": _knowledge_record(coverage, words, answers, zone),
         "coverage": _coverage(coverage, words),
         "mandatory_methods": [{"kind": m.kind, "code": m.code, "evidenced": m.evidenced} for m in coverage.mandatory],
@@ -287,91 +284,6 @@ def _answer(banks: Banks, answer: Any, parts, questions, judgments, attachments,
         "completed_at": _iso(answer.completed_at),
         "submission": submission_refs.get(answer.submission_id),
     }
-
-
-def _discussions(session: Session, enrolment: Enrolment) -> dict[str, Any]:
-    """The enrolment's professional discussions held (as a key only when there are some, so that older records
-    keep their digest): each with its plan, when it was held, for how long, and what happened when."""
-    held = session.exec(
-        select(Discussion, Assessor.name)
-        .join(Assessor, col(Discussion.assessor_id) == col(Assessor.id))
-        .where(Discussion.enrolment_id == enrolment.id, col(Discussion.answer_id).is_not(None))
-        .order_by(col(Discussion.number))
-    ).all()
-    if not held:
-        return {}
-    now = datetime.now(UTC)
-    return {"discussions": [
-        {
-            "ref": f"PD{d.number}",
-            "assessor": name,
-            "planned_at": _iso(d.planned_at),
-            "planned_criteria": list(d.criteria),
-            "status": d.status,
-            "events": list(d.events),
-            "duration_seconds": int(held_for(d.events, now).total_seconds()),
-        }
-        for d, name in held
-    ]}
-
-
-
-def _observations(session: Session, enrolment: Enrolment) -> dict[str, Any]:
-    """The enrolment's direct observations recorded (as a key only when there are some, so that older records keep
-    their digest): each with who observed, where and when, the criteria it covers and when it was countersigned."""
-    rows = session.exec(
-        select(Observation, Assessor.name, Answer)
-        .join(Assessor, col(Observation.assessor_id) == col(Assessor.id))
-        .join(Answer, col(Observation.answer_id) == col(Answer.id))
-        .where(Observation.enrolment_id == enrolment.id, col(Observation.status) != "cancelled")
-        .order_by(col(Observation.number))
-    ).all()
-    if not rows:
-        return {}
-    return {"observations": [
-        {
-            "ref": (answer.asked or {}).get("ref"),
-            "assessor": name,
-            "place": o.place,
-            "observed_at": _iso(o.observed_at),
-            "finished_at": (answer.asked or {}).get("finished_at"),
-            "criteria": list(o.criteria),
-            "status": o.status,
-            "countersigned_at": _iso(o.countersigned_at),
-        }
-        for o, name, answer in rows
-    ]}
-
-def _witnesses(session: Session, enrolment: Enrolment, zone: ZoneInfo) -> dict[str, Any]:
-    """The witness list (as a key only when there are witnesses, so that older records keep their digest): each
-    witness whose link was made, with their role, relationship, contact, the criteria they were asked to confirm,
-    who opened the link (their Telegram identity) and when they confirmed their statement."""
-    rows = session.exec(
-        select(Witness).where(Witness.enrolment_id == enrolment.id, col(Witness.status).in_(LISTED))
-        .order_by(col(Witness.number))
-    ).all()
-    if not rows:
-        return {}
-    answers = {a.id: a for a in session.exec(select(Answer).where(col(Answer.id).in_([w.answer_id for w in rows if w.answer_id])))}
-    return {"witnesses": [
-        {
-            "ref": f"WT{w.number}",
-            "name": w.name,
-            "job_role": w.job_role,
-            "relationship": w.relationship,
-            "contact": w.contact,
-            "criteria": list(w.criteria),
-            "named_by": w.named_by,
-            "status": w.status,
-            "opened_at": _iso(w.used_at),
-            "telegram_user_id": w.telegram_user_id,
-            "telegram_name": w.telegram_name,
-            "confirmed_at": _iso(w.confirmed_at),
-            "date_confirmed": w.confirmed_at.astimezone(zone).date().isoformat() if w.confirmed_at else None,
-            "answer": answer_ref(answers[w.answer_id]) if w.answer_id in answers else None,
-        }
-        for w in rows
-    ]}
 
 
 def _submission_refs(session: Session, enrolment: Enrolment) -> dict[int, str]:
