@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     max_message_chars: PositiveInt = 4096
     messages_per_minute: PositiveInt = 20
     invite_valid_days: PositiveInt = 30
+    # The assessor's web console (bot/web), served by `nvqbot run` beside the bot: where it listens, the public
+    # base URL its links use (default: http://HOST:PORT), how long a /console link works, how long a session
+    # lasts, and how old a Mini App's initData may be.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_url: str | None = None
+    web_login_minutes: PositiveInt = 10
+    web_session_hours: PositiveInt = 12
+    web_init_data_max_age_s: PositiveInt = 3600
 
     @field_validator("cache_dir", mode="before")
     @classmethod
@@ -97,6 +106,10 @@ class Settings(BaseSettings):
             return self.telegram_file_url
         base = self.telegram_api_url
         return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+
+    @cached_property
+    def web_base_url(self) -> str:
+        return (self.web_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @cached_property
     def tz(self) -> ZoneInfo:

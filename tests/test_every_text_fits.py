@@ -305,6 +305,7 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         "slow_down.html": [dict(per_minute=1_000_000)],
         "something_went_wrong.html": [{}],
         "staff_invite.html": [dict(invite=staff_invite, username="a_bot_username_of_32_characters_", zone="Europe/London")],
+        "console_link.html": [dict(link="https://console.example.org/login?t=" + "x" * 43, minutes=10, keyboard=None)],
         "start_without_code.html": [dict(enrolled=True), dict(enrolled=False)],
         "submitted.html": [dict(submitted=submitted), dict(submitted=replace(submitted, complete=True))],
         "unit_not_complete.html": [dict(outcome=not_complete, keyboard=keyboards.unit_not_complete(not_complete))],

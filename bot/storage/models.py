@@ -454,3 +454,27 @@ class Product(SQLModel, table=True):
     status: str = "choosing"  # choosing (criteria), awaiting_file, awaiting_line (what it shows), complete, cancelled
     answer_id: int | None = Field(default=None, foreign_key="answer.id")
     created_at: datetime = created_at_field()
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-use link to the assessor's web console (`/console`): only a hash of its token is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    assessor_id: int = Field(foreign_key="assessor.id", index=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # claimed once, by one conditional UPDATE
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in web console: the cookie carries a token whose hash is kept here, with the form (CSRF) token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    assessor_id: int = Field(foreign_key="assessor.id", index=True)
+    csrf_token: str
+    via: str  # "link" (a one-use link) or "miniapp" (Telegram's initData)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # signed out

@@ -18,6 +18,7 @@ from bot.telegram.evidence import EVIDENCE_CALL, send_evidence
 from bot.telegram.pacing import RateLimiter
 from bot.telegram.pipeline import UpdatePipeline
 from bot.telegram.sender import LocalCall, OutboxSender
+from bot.web.app import Waker, start_web
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ async def _serve_active(settings: Settings, engine: Engine, banks: Banks, starte
         sender = OutboxSender(application.bot, engine, limiter, local_calls=local_calls, on_unreachable=person_unreachable)
         sweep = ReminderSweep(engine, banks, ReminderRules.from_settings(settings), wake_sender=sender.wake)
         scheduler = start_sweeping(sweep, settings.reminder_sweep_seconds)
+        console = await start_web(settings, engine, banks, Waker(sender.wake))  # the assessors' web console
         try:
             limits = Limits.from_settings(settings)
             await UpdatePipeline(application, engine, banks, sender, settings.poll_timeout, limits=limits).run()
         finally:
             scheduler.shutdown(wait=False)
+            if console is not None:
+                await console.cleanup()

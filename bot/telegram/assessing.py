@@ -91,6 +91,19 @@ async def invite_assessor(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                    zone=work.discussion_plans.zone)
 
 
+async def console(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/console: a one-use link to the web console (and a button that opens it as a Mini App)."""
+    from bot.web.links import console_link
+
+    work, person = current_work(), person_of(update)
+    assessor = work.caseload.assessor(person)
+    if assessor is None:
+        work.reply(person.chat_id, "denied.html", denied=Denied.NOT_AN_ASSESSOR.value)
+        return
+    link, minutes, keyboard = console_link(work.session, assessor, work.now())
+    work.reply(person.chat_id, "console_link.html", keyboard=keyboard, link=link, minutes=minutes)
+
+
 async def assessor_message(work: Work, person: Person, text: str | None, voice) -> bool:
     """An assessor's message that is the feedback or follow-up question they were asked for. False if not."""
     if not work.judging.awaited(person):
@@ -156,7 +169,8 @@ ASSESSOR_ACTIONS = rf"^({'|'.join([keyboards.OPEN, keyboards.MET, keyboards.NOT_
 
 
 def register(application: Application) -> None:
-    commands = {"queue": queue, "cohort": cohort, "export": export, "deadline": deadline, "invite_assessor": invite_assessor}
+    commands = {"queue": queue, "cohort": cohort, "export": export, "deadline": deadline, "invite_assessor": invite_assessor,
+                "console": console}
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
     application.add_handler(OwnChatButtonHandler(button, pattern=ASSESSOR_ACTIONS))

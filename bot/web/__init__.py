@@ -1,0 +1,1 @@
+"""The assessor's web console: a Telegram Mini App that also opens in a desktop browser (issue 13)."""
