@@ -37,6 +37,7 @@ def test_demo_shows_the_first_question_and_takes_typed_answers(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Question 1 of 9 · 310.4.1" in result.stdout
     assert "Question 2 of 9 · 310.4.2" in result.stdout
+    assert re.search(r"web console, served beside the bot: open http://127\.0\.0\.1:\d+/login\?t=\S+ in a browser", result.stdout)
     assert "Traceback" not in result.stderr
 
 

@@ -25,6 +25,7 @@ from bot.storage.db import transaction
 from bot.storage.models import utcnow
 from bot.storage.repository import Repository
 from bot.telegram.app import serve
+from bot.web.links import console_link
 
 DEMO_ASSESSOR_ID = 1000
 DEMO_CANDIDATE_ID = 2000
@@ -134,7 +135,8 @@ async def run_demo(database: Path) -> None:
         started = asyncio.Event()
         bot = asyncio.create_task(serve(settings, engine, banks, started))
         await started.wait()
-        print(cli_text("demo_intro.txt", unit=banks.units[DEMO_UNIT].unit, code=code, database=database))
+        console = _console_link(engine, settings)
+        print(cli_text("demo_intro.txt", unit=banks.units[DEMO_UNIT].unit, code=code, database=database, console=console))
         try:
             await run_terminal_chat(emulator.control_url, DEMO_CANDIDATE_ID, "Sam", first_text=f"/start {code}")
         finally:
@@ -143,6 +145,14 @@ async def run_demo(database: Path) -> None:
             print("\n" + cli_text("demo_done.txt", database=database, commands=reading_commands(database)), flush=True)
     finally:
         await emulator.stop()
+
+
+def _console_link(engine, settings: Settings) -> str:
+    """A link that signs the demo's assessor in to the web console (as /console would send them)."""
+    with transaction(engine) as session:
+        assessor = Repository(session).assessor_by_telegram_id(DEMO_ASSESSOR_ID)
+        assert assessor is not None, "the demo's assessor is seeded first"
+        return console_link(session, assessor, utcnow(), settings)[0]
 
 
 def _seed(engine, banks) -> str:
