@@ -15,7 +15,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+# Function-scoped on purpose: Playwright's sync API runs an event loop in this thread while it is open, and a
+# loop left running would break every asyncio test the same worker runs after.
+@pytest.fixture
 def chromium():
     if not CHROMIUM.exists():
         message = f"no browser at {CHROMIUM}: `make test` installs Debian's chromium"
