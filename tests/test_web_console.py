@@ -8,27 +8,22 @@ import re
 import socket
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from aiohttp import web
 from sqlmodel import func, select
 
-from bot.domain.assessment import Assessment
 from bot.domain.sittings import Person
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.db import transaction
 from bot.storage.models import Assessor, Judgment, OutboundMessage, Submission, WebLogin
-from bot.storage.repository import Repository
 from bot.web.app import build_app
 from bot.web.auth import issue_login, sign_init_data
-from tests.test_sittings import Candidate
+from tests.test_judging import ANN, BOB, SAM, submitted  # noqa: F401  (a fixture: Sam has submitted two answers)
 
-ANN = Person(11, 11, "Ann Assessor")
-BOB = Person(12, 12, "Bob Assessor")
-SAM = Person(501, 501, "Sam Candidate")
 TOKEN = "123456:TEST-TOKEN"
 
 
@@ -63,22 +58,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def submitted(engine, banks):
-    """Sam (assessed by Ann) has submitted two answers; Bob assesses nobody."""
-    with transaction(engine) as session:
-        assessment = Assessment(Repository(session), banks)
-        assessment.add_assessor(ANN.user_id, ANN.name, admin=True)
-        assessment.add_assessor(BOB.user_id, BOB.name)
-        code = assessment.create_invite("cg-310", ANN.user_id, date.today() + timedelta(days=30)).code
-        assessment.redeem_invite(SAM, code)
-    sam = Candidate(engine, banks, SAM)
-    sam.answer()
-    sam.answer()
-    sam.do("submit", sam.do("review").enrolment_id)
-    return sam
 
 
 @pytest.fixture

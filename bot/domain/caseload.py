@@ -3,7 +3,7 @@ deadlines, exports and staff invites."""
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -57,6 +57,36 @@ class CohortRow:
     missing: int
     total: int
     waiting: int  # submitted answers not yet judged
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How a candidate keeps up with a unit: at risk when inactive for the idle-reminder days, or behind plan (a
+    smaller share of the criteria met than of the time from enrolment to deadline gone). A unit signed off is not."""
+
+    percent: int  # of the unit's criteria met
+    inactive_days: int | None
+    inactive: bool
+    behind: bool
+
+    @property
+    def at_risk(self) -> bool:
+        return self.inactive or self.behind
+
+
+def pace_of(row: CohortRow, enrolment: Enrolment, now: datetime, idle_days: int) -> Pace:
+    today = now.date()
+    last = enrolment.last_activity_at or enrolment.created_at
+    start = enrolment.created_at.date() if enrolment.created_at else today
+    elapsed = min(max((today - start).days / max((row.deadline - start).days, 1), 0.0), 1.0)
+    done = row.met / row.total if row.total else 1.0
+    finished = enrolment.status == "signed_off"
+    return Pace(
+        percent=round(100 * done),
+        inactive_days=(now - last).days if last else None,
+        inactive=not finished and last is not None and now - last >= timedelta(days=idle_days),
+        behind=not finished and done < elapsed,
+    )
 
 
 class Caseload(AssessorWork):

@@ -28,7 +28,6 @@ from bot.storage.models import (
     Answer,
     AnswerPart,
     Assessor,
-    Attachment,
     Candidate,
     Discussion,
     Enrolment,
@@ -101,17 +100,6 @@ class Held:
 
 
 @dataclass(frozen=True)
-class RecordLine:
-    at: datetime
-    author: str  # "candidate" or "assessor"
-    name: str
-    text: str | None
-    attachment: str | None  # e.g. "voice 12 s, sha256 3f2a…"
-    private: bool
-    refs: list[str]
-
-
-@dataclass(frozen=True)
 class DiscussionRecord:
     discussion_id: int
     ref: str
@@ -125,9 +113,9 @@ class DiscussionRecord:
     duration: timedelta
     planned: list[str]
     referenced: list[str]
-    lines: list[RecordLine]
+    lines: list[records.RecordLine]
 
-    def shown_to_candidate(self) -> list[RecordLine]:
+    def shown_to_candidate(self) -> list[records.RecordLine]:
         return [line for line in self.lines if not line.private]
 
 
@@ -285,14 +273,7 @@ class Discussions(AssessorWork):
     def record(self, discussion: Discussion) -> DiscussionRecord:
         enrolment = stored(self.repo.session, Enrolment, discussion.enrolment_id)
         candidate, assessor = self._candidate(enrolment), stored(self.repo.session, Assessor, discussion.assessor_id)
-        lines = []
-        for part in self.repo.parts(stored_id(self._answer(discussion))):
-            file = stored(self.repo.session, Attachment, part.attachment_id) if part.attachment_id else None
-            lines.append(RecordLine(
-                at=part.sent_at, author=part.author, name=assessor.name if part.author == "assessor" else candidate.name,
-                text=part.text, attachment=describe_attachment(file) if file else None, private=part.private,
-                refs=_refs(part),
-            ))
+        lines = records.record_lines(self.repo, stored_id(self._answer(discussion)), candidate.name, assessor.name)
         events = discussion.events
         started = _event_time(events, "started") or discussion.created_at
         return DiscussionRecord(
@@ -370,7 +351,7 @@ class Discussions(AssessorWork):
         """The frozen copy of what the record evidences: the plan, and (once ended) the criteria referenced."""
         return records.frozen_copy(
             self.banks, enrolment.unit_code, kind=records.DISCUSSION, number=discussion.number,
-            ref=f"PD{discussion.number}", title="Professional discussion", short=f"Professional discussion {discussion.number}",
+            ref=f"PD{discussion.number}",
             method=PD, about=discussion.criteria, evidencing=referenced, planned=list(discussion.criteria),
         )
 
@@ -442,8 +423,3 @@ def held_for(events: list[dict], now: datetime) -> timedelta:
         elif event["event"] in ("paused", "ended") and since is not None:
             total, since = total + (at - since), None
     return total + (now - since if since is not None else timedelta())
-
-
-def describe_attachment(file: Attachment) -> str:
-    length = f" {file.duration} s" if file.duration else ""
-    return f"{file.kind.replace('_', ' ')}{length}, sha256 {(file.sha256 or 'pending')[:16]}…"

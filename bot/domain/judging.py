@@ -5,9 +5,11 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from bot.domain import records
 from bot.domain.assessor_work import AssessorWork, Denied, asked_text
 from bot.domain.coverage import answer_ref
 from bot.domain.privacy import PersonalDetail, personal_details
+from bot.domain.records import RecordLine
 from bot.domain.sittings import IncomingAttachment, Person, Sittings
 from bot.storage.ids import stored, stored_id
 from bot.storage.models import Answer, Assessor, AssessorQuestion, Attachment, Candidate, Judgment
@@ -45,8 +47,8 @@ class AnswerToJudge:
     judgment: Judgment | None
     privacy_flags: list[PersonalDetail]  # advice: the answer may name a person, a phone number or an e-mail
     forwarded: list[tuple[str | None, str]]  # messages the candidate forwarded (not their words): (from, text)
-    # A professional discussion, in order: (who said it, what, the criteria referenced at it); notes are marked.
-    discussion: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    # A professional discussion or an observation, part by part: who said it, what, the criteria referenced at it.
+    discussion: list[RecordLine] = field(default_factory=list)
     witness: dict | None = None  # witness testimony: who gave it (name, job role, relationship to the candidate)
 
 
@@ -219,19 +221,13 @@ class Judging(AssessorWork):
                 " ".join(filter(None, [text, *(reply for _, reply in probes), *(words for _, words in forwarded)]))
             ),
             forwarded=forwarded,
-            discussion=_discussion_lines(parts, candidate.name, attachments) if asked.get("set_kind") in ("discussion", "observation") else [],
+            discussion=self._record_lines(answer, asked, candidate),
             witness=asked.get("witness"),
         )
 
 
-def _discussion_lines(parts, candidate: str, attachments: list[str]) -> list[tuple[str, str, list[str]]]:
-    """A discussion's parts as the assessor reads them back: who said what, and what they referenced at it."""
-    files = iter(attachments)
-    lines = []
-    for part in parts:
-        who = "Note" if part.private else ("You" if part.author == "assessor" else candidate)
-        words = part.text or ""
-        if part.attachment_id:
-            words = f"{words} 📎 {next(files, '')}".strip()
-        lines.append((who, words, [item["ref"] for item in part.referenced or []]))
-    return lines
+    def _record_lines(self, answer: Answer, asked: dict, candidate: Candidate) -> list[RecordLine]:
+        """A discussion's or an observation's parts as the assessor reads them back (their own marked as theirs)."""
+        if asked.get("set_kind") not in (records.DISCUSSION, records.OBSERVATION):
+            return []
+        return records.record_lines(self.repo, stored_id(answer), candidate.name, "")

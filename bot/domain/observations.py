@@ -20,7 +20,7 @@ from bot.domain import records
 from bot.domain.assessor_work import AssessorWork, Denied
 from bot.domain.banks import MethodKind, UnitBank
 from bot.domain.candidate_work import IncomingMessage, Person
-from bot.domain.discussions import Discussions, describe_attachment
+from bot.domain.discussions import Discussions
 from bot.domain.records import CriterionChoice
 from bot.domain.sittings import Sittings
 from bot.storage import audit
@@ -29,7 +29,6 @@ from bot.storage.models import (
     Answer,
     AnswerPart,
     Assessor,
-    Attachment,
     Candidate,
     Enrolment,
     Observation,
@@ -114,13 +113,6 @@ class SeenKept:
 
 
 @dataclass(frozen=True)
-class RecordLine:
-    at: datetime
-    text: str | None
-    attachment: str | None
-
-
-@dataclass(frozen=True)
 class ObservationRecord:
     observation_id: int
     ref: str
@@ -133,7 +125,7 @@ class ObservationRecord:
     observed_at: datetime
     finished_at: datetime
     criteria: list[tuple[str, str]]
-    lines: list[RecordLine]
+    lines: list[records.RecordLine]
 
 
 @dataclass(frozen=True)
@@ -300,10 +292,7 @@ class Observations(AssessorWork):
         enrolment = self._enrolment(observation)
         candidate, assessor = self._candidate(enrolment), stored(self.repo.session, Assessor, observation.assessor_id)
         answer = stored(self.repo.session, Answer, observation.answer_id)
-        lines = []
-        for part in self.repo.parts(stored_id(answer)):
-            file = stored(self.repo.session, Attachment, part.attachment_id) if part.attachment_id else None
-            lines.append(RecordLine(part.sent_at, part.text, describe_attachment(file) if file else None))
+        lines = records.record_lines(self.repo, stored_id(answer), candidate.name, assessor.name)
         asked = answer.asked or {}
         finished = asked.get("finished_at")
         return ObservationRecord(
@@ -364,8 +353,7 @@ class Observations(AssessorWork):
         """The frozen copy of what the record evidences: the criteria with their words now, where and when."""
         return records.frozen_copy(
             self.banks, enrolment.unit_code, kind=records.OBSERVATION, number=observation.number,
-            ref=self._ref(observation, enrolment), title="Direct observation",
-            short=f"Direct observation {observation.number}", method=OBSERVATION,
+            ref=self._ref(observation, enrolment), method=OBSERVATION,
             about=observation.criteria, evidencing=observation.criteria, place=observation.place,
             observed_at=observation.observed_at.isoformat(), finished_at=finished_at.isoformat() if finished_at else None,
         )

@@ -223,7 +223,7 @@ class Products(CandidateWork):
         ref = self._ref(product, bank)
         asked = records.frozen_copy(
             self.banks, enrolment.unit_code, kind=records.PRODUCT, number=product.number, ref=ref,
-            title="Products of work", short=f"Product of work {product.number}", method=PRODUCT,
+            method=PRODUCT,
             about=product.criteria, evidencing=product.criteria,
         )
         answer = records.new_record(self.repo, self.banks, enrolment, asked, self.now())

@@ -12,13 +12,33 @@ from typing import Any
 from bot.domain.asked import DISCUSSION_RUN
 from bot.domain.banks import Banks, MethodKind
 from bot.storage.ids import stored_id
-from bot.storage.models import Answer, AnswerCriterion, BankVersion, Enrolment, QuestionRun, Submission
+from bot.storage.models import Answer, AnswerCriterion, Attachment, BankVersion, Enrolment, QuestionRun, Submission
 from bot.storage.repository import Repository
 
 DISCUSSION, WITNESS, PRODUCT, OBSERVATION = DISCUSSION_RUN, "witness", "product", "observation"
 # Where each kind sorts in the records: after the question sets and cases, in this order.
 _RANKS = {DISCUSSION: 10_000, PRODUCT: 20_000, WITNESS: 30_000, OBSERVATION: 40_000}
 KINDS = frozenset(_RANKS)
+# How the records title each kind (its set), and one record of it.
+_TITLES = {
+    DISCUSSION: ("Professional discussion", "Professional discussion {number}"),
+    PRODUCT: ("Products of work", "Product of work {number}"),
+    WITNESS: ("Witness testimony", "Witness testimony {number}"),
+    OBSERVATION: ("Direct observation", "Direct observation {number}"),
+}
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    """One part of a record as people read it back: when, who (and their name), what, and the criteria referenced."""
+
+    at: datetime
+    author: str  # "candidate", "assessor" or "witness"
+    name: str
+    text: str | None
+    attachment: str | None  # e.g. "voice 12 s, sha256 3f2a…"
+    private: bool  # an assessor's note
+    refs: list[str]
 
 
 @dataclass(frozen=True)
@@ -36,7 +56,7 @@ def is_record(asked: dict | None) -> bool:
 
 
 def frozen_copy(
-    banks: Banks, unit_code: str, *, kind: str, number: int, ref: str, title: str, short: str, method: MethodKind,
+    banks: Banks, unit_code: str, *, kind: str, number: int, ref: str, method: MethodKind,
     about: list[str], evidencing: list[str], **extra: Any,
 ) -> dict[str, Any]:
     """What a record evidences, as the bank words it now: `about` (what was planned or asked: its question), and
@@ -44,6 +64,7 @@ def frozen_copy(
     bank = banks.units[unit_code]
     version = banks.version(unit_code)
     asked = [spec for r in about if (spec := bank.criterion(r))]
+    title, short = _TITLES[kind]
     return {
         "ref": ref,
         "rank": [_RANKS[kind] + number, 0],
@@ -51,7 +72,7 @@ def frozen_copy(
         "set_title": title,
         "set_kind": kind,
         "question_id": ref,
-        "short": short,
+        "short": short.format(number=number),
         "question": "; ".join(f"{spec.ref} {spec.text}" for spec in asked),
         **extra,
         "probes": [],
@@ -99,6 +120,24 @@ def submit_alone(repo: Repository, enrolment: Enrolment, answer: Answer, *, kind
     answer.status, answer.completed_at, answer.submission_id = "complete", now, submission.id
     repo.add(answer)
     return submission
+
+
+def record_lines(repo: Repository, answer_id: int, candidate: str, assessor: str) -> list[RecordLine]:
+    """The parts of a record in order, each with its author's name (a candidate's or an assessor's)."""
+    lines = []
+    for part in repo.parts(answer_id):
+        file = repo.attachment(part.attachment_id) if part.attachment_id else None
+        lines.append(RecordLine(
+            at=part.sent_at, author=part.author, name=assessor if part.author == "assessor" else candidate,
+            text=part.text, attachment=describe_attachment(file) if file else None, private=part.private,
+            refs=[item["ref"] for item in part.referenced or []],
+        ))
+    return lines
+
+
+def describe_attachment(file: Attachment) -> str:
+    length = f" {file.duration} s" if file.duration else ""
+    return f"{file.kind.replace('_', ' ')}{length}, sha256 {(file.sha256 or 'pending')[:16]}…"
 
 
 def bank_version(repo: Repository, banks: Banks, unit_code: str) -> BankVersion:

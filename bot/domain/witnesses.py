@@ -435,7 +435,7 @@ class Witnesses(AssessorWork):
         """The frozen copy of what the witness was asked to confirm: the criteria's words as the bank has them now."""
         return records.frozen_copy(
             self.banks, enrolment.unit_code, kind=records.WITNESS, number=witness.number, ref=f"WT{witness.number}",
-            title="Witness testimony", short=f"Witness testimony {witness.number}", method=WT,
+            method=WT,
             about=witness.criteria, evidencing=witness.criteria,
             witness={"name": witness.name, "job_role": witness.job_role, "relationship": witness.relationship},
         )

@@ -14,6 +14,14 @@ from bot.telegram.incoming import NEW_MESSAGE, OwnChatButtonHandler, arguments_o
 from bot.telegram.work import Work, current_work
 
 
+def tell_candidate(work: Work, outcome: Asked | SignedOff) -> None:
+    """What the candidate is told of an assessor's follow-up question or sign-off, made in the chat or the console."""
+    if isinstance(outcome, Asked):
+        work.reply(outcome.candidate_chat_id, "follow_up_question.html", asked=outcome)
+    else:
+        work.reply(outcome.candidate_chat_id, "outcome.html", signed=outcome)
+
+
 def show_next(work: Work, person: Person, outcome) -> None:
     """Show the next answer to judge, or offer sign-off when all are judged."""
     if isinstance(outcome, Denied):
@@ -26,7 +34,7 @@ def show_next(work: Work, person: Person, outcome) -> None:
         work.reply(person.chat_id, "unit_not_complete.html", keyboard=keyboards.unit_not_complete(outcome), outcome=outcome)
     elif isinstance(outcome, SignedOff):
         work.reply(person.chat_id, "signed_off.html", signed=outcome)
-        work.reply(outcome.candidate_chat_id, "outcome.html", signed=outcome)
+        tell_candidate(work, outcome)
     elif isinstance(outcome, CreditConfirmed):
         work.reply(person.chat_id, "credit_confirmed.html", confirmed=outcome)
 
@@ -111,7 +119,7 @@ async def assessor_message(work: Work, person: Person, text: str | None, voice) 
     _, outcome = work.judging.take_text(person, text, voice)
     work.attachments_added = voice is not None
     if isinstance(outcome, Asked):
-        work.reply(outcome.candidate_chat_id, "follow_up_question.html", asked=outcome)
+        tell_candidate(work, outcome)
         work.reply(person.chat_id, "follow_up_sent.html", asked=outcome)
     elif isinstance(outcome, Denied):
         work.reply(person.chat_id, "denied.html", denied=outcome.value)

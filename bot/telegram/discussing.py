@@ -144,7 +144,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == pd_keys.CRITERION and ref and query.message is not None:
         toggled = plans.toggle(person, number, ref)
         if isinstance(toggled, Planning):  # the list stays; its buttons show what is chosen
-            _edit_buttons(work, person, query.message.message_id, pd_keys.planning(toggled))
+            work.edit_buttons(person.chat_id, query.message.message_id, pd_keys.planning(toggled))
         else:
             _show(work, person, toggled)
     elif action == pd_keys.CHOOSE_TIME:
@@ -174,7 +174,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif isinstance(outcome, Referenced | OtherCriteria):
             keyboard = (pd_keys.other_criteria(number, outcome.refs) if isinstance(outcome, OtherCriteria)
                         else pd_keys.references(number, outcome.buttons))
-            _edit_buttons(work, person, query.message.message_id, keyboard)
+            work.edit_buttons(person.chat_id, query.message.message_id, keyboard)
         else:
             _show(work, person, outcome)
     elif action == pd_keys.TRUE_RECORD:
@@ -184,11 +184,6 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _show(work, person, discussions.dispute(person, number))
     else:
         _show(work, person, Denied.NOT_YOURS)
-
-
-def _edit_buttons(work: Work, person: Person, message_id: int, keyboard) -> None:
-    work.call(person.chat_id, "editMessageReplyMarkup",
-              {"chat_id": person.chat_id, "message_id": message_id, "reply_markup": keyboard.to_dict()})
 
 
 ACTIONS = rf"^({'|'.join(pd_keys.ACTIONS)})(:|$)"

@@ -93,9 +93,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == obs_keys.CRITERION and ref and query.message is not None:
         toggled = observations.toggle(person, number, ref)
         if isinstance(toggled, Choosing):  # the list stays; its buttons show what is chosen
-            work.call(person.chat_id, "editMessageReplyMarkup", {
-                "chat_id": person.chat_id, "message_id": query.message.message_id,
-                "reply_markup": obs_keys.choosing(toggled).to_dict()})
+            work.edit_buttons(person.chat_id, query.message.message_id, obs_keys.choosing(toggled))
         else:
             _show(work, person, toggled)
     elif action == obs_keys.PLACE:

@@ -126,9 +126,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == wt_keys.CRITERION and ref and query.message is not None:
         toggled = witnesses.toggle(person, number, ref)
         if isinstance(toggled, ChoosingCriteria):  # the list stays; its buttons show what is chosen
-            work.call(person.chat_id, "editMessageReplyMarkup",
-                      {"chat_id": person.chat_id, "message_id": query.message.message_id,
-                       "reply_markup": wt_keys.criteria(toggled).to_dict()})
+            work.edit_buttons(person.chat_id, query.message.message_id, wt_keys.criteria(toggled))
         else:
             _show(work, person, toggled)
     elif action == wt_keys.LINK:

@@ -82,6 +82,11 @@ class Work:
         """Queue any other call (e.g. the evidence documents, made when it is sent)."""
         self._queue(chat_id, method, params)
 
+    def edit_buttons(self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup) -> None:
+        """Change the buttons under a message already sent (e.g. a list whose ticks show what is chosen)."""
+        self._queue(chat_id, "editMessageReplyMarkup",
+                    {"chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard.to_dict()})
+
     def answer_button(self, chat_id: int, callback_query_id: str) -> None:
         """Stop the pressed button's spinner."""
         self._queue(chat_id, "answerCallbackQuery", {"callback_query_id": callback_query_id})

@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.storage.db import transaction
 from bot.storage.ids import stored
 from bot.storage.models import Answer, Assessor, Candidate, Enrolment, QuestionRun, Submission, WebSession, utcnow
+from bot.telegram.assessing import tell_candidate
 from bot.telegram.work import Work
 from bot.web import auth, views
 
@@ -328,7 +329,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
         if isinstance(asked, Denied):
             return _refused(asked)
         assert isinstance(asked, Asked)
-        signed.work.reply(asked.candidate_chat_id, "follow_up_question.html", asked=asked)
+        tell_candidate(signed.work, asked)
         enrolment_id = _enrolment_of_answer(session, answer_id)
     request.app[WAKE]()
     return _back(enrolment_id, "asked")
@@ -350,7 +351,7 @@ async def sign_off(request: web.Request) -> web.StreamResponse:
             return _page("unit_not_complete.html", status=200, me=signed.assessor, csrf=signed.row.csrf_token,
                          via=signed.row.via, outcome=outcome)
         assert isinstance(outcome, SignedOff)
-        signed.work.reply(outcome.candidate_chat_id, "outcome.html", signed=outcome)
+        tell_candidate(signed.work, outcome)
     request.app[WAKE]()
     return _back(enrolment_id, "signed_off")
 

@@ -6,12 +6,12 @@ cohort, `Caseload.cohort_of`), statuses are coverage's (`unit_coverage`), the re
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlmodel import col, select
 
-from bot.domain.caseload import CohortRow
+from bot.domain.caseload import CohortRow, Pace, pace_of
 from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, answer_ref, unit_coverage
 from bot.domain.evidence import evidence_for
 from bot.domain.judging import AllJudged
@@ -42,14 +42,11 @@ class DashboardRow:
     row: CohortRow
     cells: list[Cell]
     days_left: int
-    percent: int
-    inactive_days: int | None
-    inactive: bool
-    behind: bool
+    pace: Pace
 
     @property
     def at_risk(self) -> bool:
-        return self.inactive or self.behind
+        return self.pace.at_risk
 
 
 @dataclass
@@ -93,22 +90,7 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
                  and any(e.counts for e in c.credited))
             for c in coverage.criteria
         ]
-        last = enrolment.last_activity_at or enrolment.created_at
-        inactive_days = (now - last).days if last else None
-        start = enrolment.created_at.date() if enrolment.created_at else today
-        span = max((row.deadline - start).days, 1)
-        elapsed = min(max((today - start).days / span, 0.0), 1.0)
-        done = row.met / row.total if row.total else 1.0
-        finished = enrolment.status == "signed_off"
-        dashboard_row = DashboardRow(
-            row,
-            cells,
-            days_left=(row.deadline - today).days,
-            percent=round(100 * done),
-            inactive_days=inactive_days,
-            inactive=not finished and last is not None and now - last >= timedelta(days=idle_days),
-            behind=not finished and done < elapsed,
-        )
+        dashboard_row = DashboardRow(row, cells, (row.deadline - today).days, pace_of(row, enrolment, now, idle_days))
         if filters.unit and row.unit_code != filters.unit:
             continue
         if filters.status and not any(cell.status == filters.status for cell in cells):
@@ -120,7 +102,7 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
     keys = {
         "deadline": lambda r: (r.row.deadline, r.row.candidate),
         "name": lambda r: (r.row.candidate.casefold(), r.row.deadline),
-        "progress": lambda r: (r.percent, r.row.candidate),
+        "progress": lambda r: (r.pace.percent, r.row.candidate),
         "waiting": lambda r: (r.row.waiting, r.row.candidate),
         "risk": lambda r: (not r.at_risk, r.days_left),
     }

@@ -1,0 +1,28 @@
+"""Who is at risk (bot/domain/caseload.py `pace_of`), the rule the console's cohort shows: inactive for the idle
+days, or behind plan; never once signed off."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from bot.domain.caseload import CohortRow, pace_of
+from bot.storage.models import Enrolment
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+def row(met: int, deadline: date) -> CohortRow:
+    return CohortRow(1, "Sam", "cg-310", deadline, met, 0, 28 - met, 28, 0)
+
+
+def enrolment(started_days_ago: int, active_days_ago: int, status: str = "active") -> Enrolment:
+    return Enrolment(id=1, candidate_id=1, unit_code="cg-310", assessor_id=1, deadline=date(2027, 1, 1), status=status,
+                     created_at=NOW - timedelta(days=started_days_ago), last_activity_at=NOW - timedelta(days=active_days_ago))
+
+
+def test_inactive_behind_on_time_and_signed_off():
+    halfway = NOW.date() + timedelta(days=30)  # 30 days in, 30 to go: half the time gone
+    inactive = pace_of(row(20, halfway), enrolment(30, 6), NOW, idle_days=5)
+    assert inactive.inactive and inactive.inactive_days == 6 and not inactive.behind and inactive.at_risk
+    behind = pace_of(row(10, halfway), enrolment(30, 1), NOW, idle_days=5)
+    assert behind.behind and not behind.inactive and behind.percent == 36
+    assert not pace_of(row(14, halfway), enrolment(30, 1), NOW, idle_days=5).at_risk
+    assert not pace_of(row(0, halfway), enrolment(30, 60, "signed_off"), NOW, idle_days=5).at_risk
