@@ -237,11 +237,19 @@ def test_mini_app_init_data_signs_in_only_when_genuine_and_fresh(engine, console
         refused = client(base).post("/app", data={"init_data": bad})
         assert refused.status_code == 403, bad
     assert client(base).post("/app", data={"init_data": _init_data(SAM.user_id, now)}).status_code == 403  # no assessor
-    http = client(base)
-    response = http.post("/app", data={"init_data": good})
+    response = client(base).post("/app", data={"init_data": good})
     assert response.status_code == 303
+    # Telegram Web opens a Mini App in a cross-site frame: the cookie is one a browser keeps there (a client
+    # outside a browser does not send a Secure cookie over plain http, so the test sends it itself).
+    cookie = response.headers["set-cookie"]
+    assert all(part in cookie for part in ("HttpOnly", "Secure", "SameSite=None", "Partitioned")), cookie
+    http = client(base)
+    http.headers["Cookie"] = cookie.split(";", 1)[0]
     assert "Sam Candidate" in http.get("/").text
     assert 'telegram-web-app.js' in http.get("/").text  # themed from Telegram inside the Mini App
+    logout = http.post("/logout", data={"csrf": csrf_of(http.get("/").text)})
+    assert logout.status_code == 303 and "Max-Age=0" in logout.headers["set-cookie"]
+    assert "Partitioned" in logout.headers["set-cookie"] and http.get("/").status_code == 401
     assert client(base).post("/app", data={"init_data": good}, headers={"Origin": "https://evil.example"}).status_code == 403
 
 

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -149,10 +150,24 @@ async def _checked_post(request: web.Request, session) -> tuple[Signed | None, d
     return signed, form, None
 
 
-def _cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+def _cookie(response: web.StreamResponse, request: web.Request, token: str, via: str, max_age: int | None = None) -> None:
+    """The session cookie (an empty token and max_age 0 clear it).
+
+    A desktop session (via "link") lives in a top-level page: SameSite=Lax. A Mini App session may live in a
+    cross-site frame (Telegram Web shows Mini Apps in an iframe of web.telegram.org), where a browser neither
+    stores nor sends a Lax cookie, nor an unpartitioned third-party one: it is SameSite=None; Secure; Partitioned,
+    kept for that frame only. Python's http.cookies knows no Partitioned before 3.14, so that header is written here.
+    """
     settings = request.app[SETTINGS]
-    response.set_cookie(COOKIE, token, max_age=settings.web_session_hours * 3600, path="/", httponly=True,
-                        samesite="Lax", secure=settings.web_base_url.startswith("https://"))
+    age = settings.web_session_hours * 3600 if max_age is None else max_age
+    if via != "miniapp":
+        response.set_cookie(COOKIE, token, max_age=age, path="/", httponly=True, samesite="Lax",
+                            secure=settings.web_base_url.startswith("https://"))
+        return
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[COOKIE] = token
+    cookie[COOKIE].update({"max-age": str(age), "path": "/", "httponly": True, "secure": True, "samesite": "None"})
+    response.headers.add("Set-Cookie", f"{cookie[COOKIE].OutputString()}; Partitioned")
 
 
 # --- signing in ------------------------------------------------------------------------------------------
@@ -175,7 +190,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             return _page("link_refused.html", status=403)
         started = auth.start_session(session, assessor, "link", now, request.app[SETTINGS].web_session_hours)
     response = _redirect("/")
-    _cookie(response, request, started.token)
+    _cookie(response, request, started.token, "link")
     return response
 
 
@@ -201,7 +216,7 @@ async def miniapp_login(request: web.Request) -> web.StreamResponse:
             return _page("miniapp_refused.html", status=403, not_assessor=True)
         started = auth.start_session(session, assessor, "miniapp", now, settings.web_session_hours)
     response = _redirect("/")
-    _cookie(response, request, started.token)
+    _cookie(response, request, started.token, "miniapp")
     return response
 
 
@@ -213,7 +228,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         assert signed is not None
         auth.end_session(session, signed.row, request.app[NOW]())
     response = _redirect("/login")
-    response.del_cookie(COOKIE, path="/")
+    _cookie(response, request, "", signed.row.via, max_age=0)
     return response
 
 
