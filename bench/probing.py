@@ -46,7 +46,9 @@ if str(ROOT) not in sys.path:
 import yaml  # noqa: E402
 
 from bot.domain import probing  # noqa: E402
-from bot.domain.banks import BanksInvalid, UnitBank, load_banks  # noqa: E402
+from bot.domain.bank_loading import BanksInvalid  # noqa: E402
+from bot.domain.bank_schema import UnitBank  # noqa: E402
+from bot.domain.banks import load_banks  # noqa: E402
 
 GOAL_THIN_PROBED = 0.90
 GOAL_FULL_PROBED = 0.10

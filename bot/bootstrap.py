@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.domain.banks import Banks, bank_files, load_banks
+from bot.domain.bank_loading import bank_files
+from bot.domain.banks import Banks, load_banks
 from bot.domain.catalogue import sync_units
 from bot.settings import Settings
 from bot.storage.db import check_connection, make_engine, transaction, upgrade

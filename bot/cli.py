@@ -16,7 +16,8 @@ from sqlmodel import select
 
 from bot.bootstrap import load_checked_banks, open_database
 from bot.domain.assessment import Assessment, DomainError
-from bot.domain.banks import Banks, BanksInvalid, describe_banks, load_banks
+from bot.domain.bank_loading import BanksInvalid
+from bot.domain.banks import Banks, describe_banks, load_banks
 from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.domain.sittings import Sittings
 from bot.rendering import cli_text

@@ -5,7 +5,8 @@ import shutil
 import pytest
 
 from bot.bootstrap import load_checked_banks
-from bot.domain.banks import BanksInvalid, load_banks
+from bot.domain.bank_loading import BanksInvalid
+from bot.domain.banks import load_banks
 from bot.settings import PROJECT_ROOT
 
 

@@ -9,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.bank_checks import asked_items, generic_only
 from bot.domain.bank_lints import READING_GRADE_MAX, READING_MIN_WORDS, habitual, hypothetical, reading_grade, yes_no
-from bot.domain.banks import (
-    GENERIC_WORDS,
-    MAPPING_FILE,
-    Banks,
-    BanksInvalid,
-    CriterionKey,
-    LookFor,
-    Probe,
-    asked_items,
-    describe_banks,
-    generic_only,
-    load_banks,
-)
+from bot.domain.bank_loading import BanksInvalid
+from bot.domain.bank_schema import GENERIC_WORDS, CriterionKey, LookFor, Probe
+from bot.domain.banks import MAPPING_FILE, Banks, describe_banks, load_banks
 from bot.settings import PROJECT_ROOT
 from tests.botprocess import nvqbot
 

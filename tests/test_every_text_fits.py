@@ -18,7 +18,8 @@ from telegram.constants import InlineKeyboardButtonLimit, InlineKeyboardMarkupLi
 
 from bot.bootstrap import open_database
 from bot.domain.assessment import Assessment, InviteProblem
-from bot.domain.banks import Banks, UnitBank
+from bot.domain.bank_schema import UnitBank
+from bot.domain.banks import Banks
 from bot.domain.caseload import Caseload, CreditConfirmed
 from bot.domain.judging import AnswerToJudge, Denied, Judging
 from bot.domain.sittings import (

@@ -7,7 +7,8 @@ import yaml
 
 from bot.bootstrap import open_database
 from bot.domain.assessment import Assessment
-from bot.domain.banks import Banks, UnitBank, load_banks
+from bot.domain.bank_schema import UnitBank
+from bot.domain.banks import Banks, load_banks
 from bot.domain.evidence import record_for
 from bot.domain.sittings import PartKept, Person, Prompt
 from bot.settings import PROJECT_ROOT

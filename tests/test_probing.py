@@ -274,6 +274,6 @@ def test_a_term_that_keeps_one_word_matches_it_anywhere():
     "log", "put it on the system", "team leader", "follow up", "customer services desk", "they'll", "Ofcom's",
 ])
 def test_the_loader_refuses_exactly_the_terms_that_never_count(term):
-    from bot.domain.banks import generic_only
+    from bot.domain.bank_checks import generic_only
 
     assert generic_only(term) == (probing.term_stems(term) == ((), 0))

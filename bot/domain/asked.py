@@ -10,7 +10,8 @@ changes no record already made.
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.banks import Banks, MethodKind, Question, QuestionSet, UnitBank
+from bot.domain.bank_schema import MethodKind, Question, QuestionSet, UnitBank
+from bot.domain.banks import Banks
 
 QUESTIONING: MethodKind = "questioning"
 # A case the candidate walks through alone is their written account of real work, not a professional

@@ -37,7 +37,9 @@ from collections.abc import Callable, Iterable, Mapping
 
 import textstat
 
-from bot.domain.banks import BankProblem, Credit, CriterionKey, PdPart, Question, UnitBank, asked_items
+from bot.domain.bank_checks import asked_items
+from bot.domain.bank_loading import BankProblem
+from bot.domain.bank_schema import Credit, CriterionKey, PdPart, Question, UnitBank
 
 READING_GRADE_MAX = 8.0  # Flesch-Kincaid grade; a reading age of about 13-14
 READING_MIN_WORDS = 8  # texts shorter than this are not graded

@@ -13,7 +13,8 @@ from enum import StrEnum
 
 from bot.domain import records
 from bot.domain.asked import slots, snapshot
-from bot.domain.banks import Banks, Question, QuestionSet, UnitBank
+from bot.domain.bank_schema import Question, QuestionSet, UnitBank
+from bot.domain.banks import Banks
 from bot.domain.limits import DEFAULT_LIMITS, Limits
 from bot.storage.ids import stored_id
 from bot.storage.models import Answer, Attachment, BankVersion, Candidate, Enrolment, QuestionRun, utcnow

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select as select_rows  # plain rows of tables, not ORM objects
 from sqlmodel import Session, col, select
 
-from bot.domain.banks import Banks, UnitBank
+from bot.domain.bank_schema import UnitBank
+from bot.domain.banks import Banks
 from bot.storage.ids import stored_id, table_of
 from bot.storage.models import Answer, Assessor, CreditConfirmation, Enrolment, Judgment, QuestionRun
 

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.domain.assessor_work import AssessorWork, Denied
-from bot.domain.banks import MethodKind, UnitBank
+from bot.domain.bank_schema import MethodKind, UnitBank
 from bot.domain.candidate_work import Person
 from bot.domain.coverage import unit_coverage
 from bot.domain.records import CriterionChoice

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.domain import records
 from bot.domain.assessor_work import AssessorWork, Denied
-from bot.domain.banks import UnitBank
+from bot.domain.bank_schema import UnitBank
 from bot.domain.candidate_work import IncomingMessage, Person
 from bot.domain.discussion_plans import PD
 from bot.domain.sittings import Sittings

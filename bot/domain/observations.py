@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.domain import records
 from bot.domain.assessor_work import AssessorWork, Denied
-from bot.domain.banks import MethodKind, UnitBank
+from bot.domain.bank_schema import MethodKind, UnitBank
 from bot.domain.candidate_work import IncomingMessage, Person
 from bot.domain.discussions import Discussions
 from bot.domain.records import CriterionChoice

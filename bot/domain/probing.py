@@ -13,7 +13,7 @@ word stemmed with Snowball's English stemmer ("logged", "logs", "logging" -> "lo
 - A term of several words matches when its stems, less stopwords ("the", "on", "it", "up"…),
   all appear in the answer in the term's order, within (words in the term + 3) words of each
   other: "put it on the system" matches "I put the whole thing on our system".
-- Generic words (`banks.GENERIC_WORDS`: customer, policy, happy, always, make sure…) never count:
+- Generic words (`bank_schema.GENERIC_WORDS`: customer, policy, happy, always, make sure…) never count:
   a term made only of them (and stopwords) never matches; the loader refuses such a term.
 
 The rule for `sufficient` (chosen on the labelled set tests/data/probing/answers.yaml; see
@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 import snowballstemmer
 
-from bot.domain.banks import GENERIC_WORDS
+from bot.domain.bank_schema import GENERIC_WORDS
 
 MAX_PROBES = 3
 # An answer with this share of vague words or more is probed whatever it covers (see the module's doc).
@@ -55,7 +55,7 @@ TERM_SLACK = 3
 
 # Words a term does not need: left out of a term of several words ("put it on the system" needs "put" and
 # "system"), and a term of these (and generic words) alone never counts; the loader refuses such a term
-# (banks.generic_only asks term_stems).
+# (bank_checks.generic_only asks term_stems).
 STOPWORDS = frozenset(
     """a an the and or but of to in on at by for with from into onto up out off over about as it its it's this that
     these those there their they them i me my we our us you your he she his her is are was were be been being am do

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.domain import records
-from bot.domain.banks import MethodKind, UnitBank
+from bot.domain.bank_schema import MethodKind, UnitBank
 from bot.domain.candidate_work import CandidateWork, IncomingMessage, Person, Stranger
 from bot.domain.records import CriterionChoice
 from bot.storage import audit

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.asked import DISCUSSION_RUN
-from bot.domain.banks import Banks, MethodKind
+from bot.domain.bank_schema import MethodKind
+from bot.domain.banks import Banks
 from bot.storage.ids import stored_id
 from bot.storage.models import Answer, AnswerCriterion, Attachment, BankVersion, Enrolment, QuestionRun, Submission
 from bot.storage.repository import Repository

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from bot.domain import probing
 from bot.domain.asked import DISCUSSION_RUN
-from bot.domain.banks import QuestionSet
+from bot.domain.bank_schema import QuestionSet
 from bot.domain.candidate_work import (
     CandidateWork,
     ForwardOrigin,

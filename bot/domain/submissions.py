@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain import records
-from bot.domain.banks import Statement
+from bot.domain.bank_schema import Statement
 from bot.domain.candidate_work import CandidateWork, Person, Prompt, Refusal, Stranger, UnitProgress
 from bot.domain.coverage import answer_ref
 from bot.storage import audit
