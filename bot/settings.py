@@ -64,13 +64,14 @@ class Settings(BaseSettings):
     invite_valid_days: PositiveInt = 30
     # The assessor's web console (bot/web), served by `nvqbot run` beside the bot: where it listens, the public
     # base URL its links use (default: http://HOST:PORT), how long a /console link works, how long a session
-    # lasts, and how old a Mini App's initData may be.
+    # lasts, how old a Mini App's initData may be, and how often expired links and sessions are deleted.
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_url: str | None = None
     web_login_minutes: PositiveInt = 10
     web_session_hours: PositiveInt = 12
     web_init_data_max_age_s: PositiveInt = 3600
+    web_purge_hours: PositiveInt = 6
 
     @field_validator("cache_dir", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.domain.banks import Banks
 from bot.domain.limits import Limits
 from bot.domain.reminders import ReminderRules
+from bot.scheduling.housekeeping import schedule_housekeeping
 from bot.scheduling.reminders import ReminderSweep, person_unreachable, start_sweeping
 from bot.settings import Settings
 from bot.storage.locks import ActiveLock
@@ -80,6 +81,7 @@ async def _serve_active(settings: Settings, engine: Engine, banks: Banks, starte
         sender = OutboxSender(application.bot, engine, limiter, local_calls=local_calls, on_unreachable=person_unreachable)
         sweep = ReminderSweep(engine, banks, ReminderRules.from_settings(settings), wake_sender=sender.wake)
         scheduler = start_sweeping(sweep, settings.reminder_sweep_seconds)
+        schedule_housekeeping(scheduler, engine, settings.web_purge_hours * 3600)
         console = await start_web(settings, engine, banks, Waker(sender.wake))  # the assessors' web console
         try:
             limits = Limits.from_settings(settings)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Assessor, WebLogin, WebSession
@@ -84,6 +84,25 @@ def end_session(session: Session, row: WebSession, now: datetime) -> None:
 
 def csrf_ok(row: WebSession, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(row.csrf_token.encode(), (given or "").encode())
+
+
+@dataclass(frozen=True)
+class Purged:
+    links: int
+    sessions: int
+
+
+def purge_expired(session: Session, now: datetime, keep: timedelta = timedelta(days=1)) -> Purged:
+    """Delete the links and sessions that expired, or were used or ended, more than `keep` ago. The grace
+    period keeps a refused link or session in the database for a while, so that the refusal can be diagnosed."""
+    cutoff = now - keep
+    links = session.execute(
+        delete(WebLogin).where(or_(col(WebLogin.expires_at) < cutoff, col(WebLogin.used_at) < cutoff))
+    )
+    sessions = session.execute(
+        delete(WebSession).where(or_(col(WebSession.expires_at) < cutoff, col(WebSession.ended_at) < cutoff))
+    )
+    return Purged(links.rowcount, sessions.rowcount)  # type: ignore[attr-defined]
 
 
 # --- Telegram Mini App ----------------------------------------------------------------------------------
