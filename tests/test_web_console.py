@@ -15,16 +15,19 @@ import pytest
 from aiohttp import web
 from sqlmodel import func, select
 
+from bot.domain.assessment import Assessment
 from bot.domain.sittings import Person
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.db import transaction
+from bot.storage.repository import Repository
 from bot.storage.models import Assessor, Judgment, OutboundMessage, Submission, WebLogin
 from bot.web.app import build_app
 from bot.web.auth import issue_login, sign_init_data
 from tests.test_judging import ANN, BOB, SAM, submitted  # noqa: F401  (a fixture: Sam has submitted two answers)
 
 TOKEN = "123456:TEST-TOKEN"
+ADA = Person(13, 13, "Ada Admin")  # the centre's admin, who assesses nobody
 
 
 class Server:
@@ -179,6 +182,39 @@ def test_records_download_as_pdf_html_and_json(engine, console):
     assert html.status_code == 200 and "Sam Candidate" in html.text
     record = json.loads(http.get(f"/candidates/{enrolment}/records/evidence.json").text)
     assert record["evidence"]["candidate"]["name"] == "Sam Candidate"
+    with transaction(engine) as session:  # each download is in the audit trail, with what went where
+        exported = [e.details for e in audit.events(session, enrolment) if e.action == "exported"]
+    assert exported == [{"formats": [name], "to": "web"}
+                        for name in ("transcript.pdf", "coverage.html", "evidence.json")]
+
+
+def test_an_admin_sees_the_centres_candidates_reads_and_downloads_but_judges_only_their_own(engine, banks, console):
+    base, _ = console
+    with transaction(engine) as session:
+        Assessment(Repository(session), banks).add_assessor(ADA.user_id, ADA.name, admin=True)
+    ann = signed_in(engine, base, ANN)
+    enrolment = enrolment_of(ann.get("/").text)
+    answer = int(re.search(r'action="/answers/(\d+)/judge"', ann.get(f"/candidates/{enrolment}").text).group(1))
+
+    ada = signed_in(engine, base, ADA)
+    cohort = ada.get("/").text
+    assert "Sam Candidate" in cohort and "<td>Ann Assessor</td>" in cohort and "every candidate in the centre" in cohort
+    with transaction(engine) as session:
+        ada_id = session.exec(select(Assessor.id).where(Assessor.telegram_user_id == ADA.user_id)).one()
+    ann_id = int(re.search(r'<option value="(\d+)">Ann Assessor</option>', cohort).group(1))  # the filter
+    assert "Sam Candidate" in ada.get(f"/?assessor={ann_id}").text
+    assert "Sam Candidate" not in ada.get(f"/?assessor={ada_id}").text
+    page = ada.get(f"/candidates/{enrolment}")
+    assert page.status_code == 200 and "is assessed by Ann Assessor" in page.text and "Look for" in page.text
+    assert "/judge" not in page.text and "/ask" not in page.text and "/sign-off" not in page.text
+    assert ada.get(f"/candidates/{enrolment}/records/evidence.json").status_code == 200
+    csrf = csrf_of(page.text)
+    assert ada.post(f"/answers/{answer}/judge", data={"csrf": csrf, "outcome": "met"}).status_code == 404
+    assert ada.post(f"/answers/{answer}/ask", data={"csrf": csrf, "question": "Why?"}).status_code == 404
+    with transaction(engine) as session:
+        assert session.exec(select(func.count()).select_from(Judgment)).one() == 0
+        exported = [(e.actor, e.details["to"]) for e in audit.events(session, enrolment) if e.action == "exported"]
+    assert exported == [(f"assessor:{ada_id}", "web")]
 
 
 def test_another_assessor_sees_none_of_the_first_ones_candidates(engine, console):

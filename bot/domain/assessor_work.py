@@ -89,6 +89,17 @@ class AssessorWork:
             return Denied.NOT_YOURS
         return assessor, enrolment
 
+    def _viewable_enrolment(self, person: Person, enrolment_id: int) -> tuple[Assessor, Enrolment] | Denied:
+        """(assessor, enrolment) if the assessor may read the enrolment's records: their own candidate's, or any in
+        the centre for an admin. Judging and deciding stay with the candidate's own assessor (`_own_*`)."""
+        assessor = self.assessor(person)
+        if assessor is None:
+            return Denied.NOT_AN_ASSESSOR
+        enrolment = self.repo.enrolment_by_id(enrolment_id)
+        if enrolment is None or (enrolment.assessor_id != assessor.id and not sees_whole_centre(assessor)):
+            return Denied.NOT_YOURS
+        return assessor, enrolment
+
     def _own(self, person: Person, query):
         assessor = self.assessor(person)
         if assessor is None:
@@ -102,6 +113,12 @@ class AssessorWork:
     def _judgment(self, answer: Answer) -> Judgment | None:
         return self.repo.latest_judgment(stored_id(answer))
 
+
+
+def sees_whole_centre(assessor: Assessor) -> bool:
+    """An admin may read the records of every candidate in the centre (a deployment is one centre, as its time
+    zone and statements are); only the candidate's own assessor judges them and decides."""
+    return assessor.role == "admin"
 
 
 def asked_text(answer: Answer) -> str:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import col, select
 
 from bot.domain.assessment import DomainError, change_deadline
-from bot.domain.assessor_work import AssessorWork, Denied, asked_text
+from bot.domain.assessor_work import AssessorWork, Denied, asked_text, sees_whole_centre
 from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, UnitCoverage, answer_ref, unit_coverage
 from bot.domain.sittings import Person
 from bot.storage.ids import stored, stored_id
@@ -57,6 +57,8 @@ class CohortRow:
     missing: int
     total: int
     waiting: int  # submitted answers not yet judged
+    assessor_id: int | None = None
+    assessor: str = ""  # the assessor's name
 
 
 @dataclass(frozen=True)
@@ -166,14 +168,27 @@ class Caseload(AssessorWork):
         return Denied.NOT_AN_ASSESSOR if assessor is None else self.cohort_of(assessor)
 
     def cohort_of(self, assessor: Assessor) -> list[CohortRow]:
-        rows = []
-        enrolments = self.repo.session.exec(
-            select(Enrolment, Candidate)
+        """The assessor's own candidates, one row per enrolment."""
+        return self._rows(col(Enrolment.assessor_id) == assessor.id)
+
+    def centre_cohort(self, assessor: Assessor) -> list[CohortRow]:
+        """Every candidate the assessor may see (`sees_whole_centre`): an admin's centre, or their own."""
+        return self._rows(None) if sees_whole_centre(assessor) else self.cohort_of(assessor)
+
+    def row_for(self, person: Person, enrolment_id: int) -> CohortRow | Denied:
+        """The cohort row of one enrolment the assessor may see."""
+        found = self._viewable_enrolment(person, enrolment_id)
+        return found if isinstance(found, Denied) else self._rows(col(Enrolment.id) == enrolment_id)[0]
+
+    def _rows(self, which) -> list[CohortRow]:
+        query = (
+            select(Enrolment, Candidate, Assessor)
             .join(Candidate, col(Enrolment.candidate_id) == col(Candidate.id))
-            .where(Enrolment.assessor_id == assessor.id)
+            .join(Assessor, col(Enrolment.assessor_id) == col(Assessor.id))
             .order_by(col(Enrolment.deadline), col(Candidate.name))
-        ).all()
-        for enrolment, candidate in enrolments:
+        )
+        rows = []
+        for enrolment, candidate, assessor in self.repo.session.exec(query if which is None else query.where(which)).all():
             coverage = unit_coverage(self.repo.session, self.banks, enrolment)
             waiting = sum(
                 self._judgment(a) is None
@@ -192,6 +207,8 @@ class Caseload(AssessorWork):
                     missing=coverage.count(MISSING),
                     total=len(coverage.criteria),
                     waiting=waiting,
+                    assessor_id=assessor.id,
+                    assessor=assessor.name,
                 )
             )
         return rows
@@ -207,14 +224,16 @@ class Caseload(AssessorWork):
         except DomainError:
             return Denied.DATE_IN_THE_PAST
 
-    def request_export(self, person: Person, enrolment_id: int) -> tuple[int, str] | Denied:
-        """(candidate's Telegram id, unit code) of an enrolment the assessor may export; recorded in the audit trail."""
-        found = self._own_enrolment(person, enrolment_id)
+    def request_export(self, person: Person, enrolment_id: int, formats: tuple[str, ...] = ("pdf",),
+                       to: str = "telegram") -> tuple[int, str] | Denied:
+        """(candidate's Telegram id, unit code) of an enrolment the assessor may see (their own, or as an admin the
+        centre's), to export; recorded in the audit trail with the formats and where the records went."""
+        found = self._viewable_enrolment(person, enrolment_id)
         if isinstance(found, Denied):
             return found
         assessor, enrolment = found
         candidate = stored(self.repo.session, Candidate, enrolment.candidate_id)
-        self._audit(assessor, "exported", enrolment, {"formats": ["pdf"], "to": "telegram"})
+        self._audit(assessor, "exported", enrolment, {"formats": list(formats), "to": to})
         return candidate.telegram_user_id, enrolment.unit_code
 
     # staff

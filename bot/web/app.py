@@ -26,8 +26,7 @@ from bot.domain.judging import Asked
 from bot.rendering import _environment
 from bot.settings import Settings
 from bot.storage.db import transaction
-from bot.storage.ids import stored
-from bot.storage.models import Answer, Assessor, Candidate, Enrolment, QuestionRun, Submission, WebSession, utcnow
+from bot.storage.models import Answer, Assessor, QuestionRun, Submission, WebSession, utcnow
 from bot.telegram.assessing import tell_candidate
 from bot.telegram.work import Work
 from bot.web import auth, views
@@ -166,7 +165,7 @@ def _cookie(response: web.StreamResponse, request: web.Request, token: str, via:
         return
     cookie: SimpleCookie = SimpleCookie()
     cookie[COOKIE] = token
-    cookie[COOKIE].update({"max-age": str(age), "path": "/", "httponly": True, "secure": True, "samesite": "None"})
+    cookie[COOKIE].update({"max-age": str(age), "path": "/", "httponly": "1", "secure": "1", "samesite": "None"})
     response.headers.add("Set-Cookie", f"{cookie[COOKIE].OutputString()}; Partitioned")
 
 
@@ -256,9 +255,9 @@ async def candidate(request: web.Request) -> web.Response:
         signed = _signed_in(request, session)
         if signed is None:
             return _signed_out()
-        row = views.own_row(signed.work, signed.assessor, enrolment_id)
-        if row is None:
-            raise web.HTTPNotFound()
+        row = signed.work.caseload.row_for(signed.person, enrolment_id)
+        if isinstance(row, Denied):
+            return _refused(row)
         data = views.candidate_page(signed.work, signed.assessor, row)
         return _page("candidate.html", me=signed.assessor, csrf=signed.row.csrf_token, via=signed.row.via,
                      kinds=DOCUMENT_KINDS, done=request.query.get("done"), today=_today(request), **data)
@@ -272,12 +271,12 @@ async def download(request: web.Request) -> web.StreamResponse:
         signed = _signed_in(request, session)
         if signed is None:
             return _signed_out()
-        row = views.own_row(signed.work, signed.assessor, enrolment_id)
-        if row is None:
-            raise web.HTTPNotFound()
-        candidate_row = stored(session, Candidate, stored(session, Enrolment, enrolment_id).candidate_id)
-        record = record_for(session, request.app[BANKS], candidate_row.telegram_user_id, row.unit_code)
-    stem = f"{row.unit_code}_{candidate_row.telegram_user_id}"
+        wanted = signed.work.caseload.request_export(signed.person, enrolment_id, (f"{kind}.{fmt}",), to="web")
+        if isinstance(wanted, Denied):
+            return _refused(wanted)
+        telegram_id, unit_code = wanted
+        record = record_for(session, request.app[BANKS], telegram_id, unit_code)
+    stem = f"{unit_code}_{telegram_id}"
     if fmt == "json":
         body, content_type, name = render_json(record).encode("utf-8"), "application/json", f"{stem}_evidence.json"
     elif fmt == "html":

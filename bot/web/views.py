@@ -1,7 +1,7 @@
 """What the console's pages show, read through the same domain classes the Telegram handlers use.
 
-Nothing here decides a rule: access is the domain's (an enrolment is shown only if it is in the assessor's
-cohort, `Caseload.cohort_of`), statuses are coverage's (`unit_coverage`), the record is the documents' own
+Nothing here decides a rule: access is the domain's (an enrolment is shown only if the assessor may see it,
+`Caseload.centre_cohort` and `Caseload.row_for`; only its own assessor may judge it), statuses are coverage's (`unit_coverage`), the record is the documents' own
 (`evidence_for`). This module only arranges them for a page: grouping, filtering, sorting, days left.
 """
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.domain.assessor_work import sees_whole_centre
 from bot.domain.caseload import CohortRow, Pace, pace_of
 from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, answer_ref, unit_coverage
 from bot.domain.evidence import evidence_for
@@ -60,6 +61,7 @@ class UnitTable:
 class Filters:
     unit: str | None = None
     status: str | None = None
+    assessor: int | None = None  # an admin's choice of one assessor's candidates
     risk: bool = False
     sort: str = "deadline"
     descending: bool = False
@@ -68,9 +70,11 @@ class Filters:
     def from_query(cls, query) -> "Filters":
         status = query.get("status") or None
         sort = query.get("sort") or "deadline"
+        assessor = query.get("assessor") or ""
         return cls(
             unit=query.get("unit") or None,
             status=status if status in STATUSES else None,
+            assessor=int(assessor) if assessor.isdigit() else None,
             risk=query.get("risk") == "1",
             sort=sort if sort in SORTS else "deadline",
             descending=query.get("order") == "desc",
@@ -81,8 +85,11 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
     now = work.now()
     tables: dict[str, UnitTable] = {}
     units: set[str] = set()
-    for row in work.caseload.cohort_of(assessor):
+    assessors: dict[int, str] = {}
+    for row in work.caseload.centre_cohort(assessor):
         units.add(row.unit_code)
+        if row.assessor_id is not None:
+            assessors[row.assessor_id] = row.assessor
         enrolment = stored(work.session, Enrolment, row.enrolment_id)
         coverage = unit_coverage(work.session, work.judging.banks, enrolment)
         cells = [
@@ -92,6 +99,8 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
         ]
         dashboard_row = DashboardRow(row, cells, (row.deadline - today).days, pace_of(row, enrolment, now, idle_days))
         if filters.unit and row.unit_code != filters.unit:
+            continue
+        if filters.assessor and row.assessor_id != filters.assessor:
             continue
         if filters.status and not any(cell.status == filters.status for cell in cells):
             continue
@@ -108,13 +117,10 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
     }
     for table in tables.values():
         table.rows.sort(key=keys[filters.sort], reverse=filters.descending)
+    centre = sees_whole_centre(assessor)
     return {"tables": [tables[code] for code in sorted(tables)], "units": sorted(units), "filters": filters,
-            "statuses": STATUSES, "sorts": SORTS, "idle_days": idle_days}
-
-
-def own_row(work: Work, assessor: Assessor, enrolment_id: int) -> CohortRow | None:
-    """The cohort row of the enrolment if it is one of the assessor's (the domain's rule), else None."""
-    return next((row for row in work.caseload.cohort_of(assessor) if row.enrolment_id == enrolment_id), None)
+            "statuses": STATUSES, "sorts": SORTS, "idle_days": idle_days, "centre": centre,
+            "assessors": sorted(assessors.items(), key=lambda item: item[1].casefold()) if centre else []}
 
 
 @dataclass(frozen=True)
@@ -135,16 +141,19 @@ def candidate_page(work: Work, assessor: Assessor, row: CohortRow) -> dict[str, 
     ).all()
     ids = {answer_ref(a): a for a in answers}
     person = person_for(assessor)
+    judges = row.assessor_id == assessor.id  # an admin reads others' candidates; only their assessor judges
     states = []
     open_ids = set()
     for number, submission in enumerate(work.repo.submissions(row.enrolment_id), 1):
         assert submission.id is not None
         if submission.signed_off_at is None:
             open_ids.add(submission.id)
-        next_up = work.judging.next_to_judge(person, submission.id) if submission.signed_off_at is None else None
+        next_up = work.judging.next_to_judge(person, submission.id) if judges and submission.signed_off_at is None else None
         states.append(SubmissionState(submission.id, f"S{number}", submission.signed_off_at is not None,
                                       submission.outcome, next_up if isinstance(next_up, AllJudged) else None))
     judgeable = {
-        ref: answer.id for ref, answer in ids.items() if answer.submission_id in open_ids and answer.id is not None
+        ref: answer.id for ref, answer in ids.items()
+        if judges and answer.submission_id in open_ids and answer.id is not None
     }
-    return {"row": row, "e": evidence, "judgeable": judgeable, "submissions": states, "candidate": candidate}
+    return {"row": row, "e": evidence, "judgeable": judgeable, "submissions": states, "candidate": candidate,
+            "judges": judges}
