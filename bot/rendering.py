@@ -49,6 +49,7 @@ def _environment(folder: str, autoescape: bool) -> Environment:
 # Telegram messages use parse_mode HTML: autoescaping keeps whatever a person typed literal.
 _telegram = _environment("telegram", autoescape=True)
 _cli = _environment("cli", autoescape=False)
+_web = _environment("web", autoescape=True)  # the console's pages
 
 
 def telegram_text(template: str, **context) -> str:
@@ -57,6 +58,10 @@ def telegram_text(template: str, **context) -> str:
 
 def cli_text(template: str, **context) -> str:
     return _cli.get_template(template).render(**context).strip()
+
+
+def web_page(template: str, **context) -> str:
+    return _web.get_template(template).render(**context)
 
 
 @cache

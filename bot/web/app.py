@@ -23,7 +23,7 @@ from bot.domain.banks import Banks
 from bot.domain.caseload import SignedOff, UnitNotComplete
 from bot.domain.evidence import record_for
 from bot.domain.judging import Asked
-from bot.rendering import _environment
+from bot.rendering import web_page
 from bot.settings import Settings
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Assessor, QuestionRun, Submission, WebSession, utcnow
@@ -34,7 +34,6 @@ from bot.web import auth, views
 log = logging.getLogger(__name__)
 COOKIE = "nvqbot_session"
 STATIC = Path(__file__).resolve().parent / "static"
-_pages = _environment("web", autoescape=True)
 
 
 class Waker:
@@ -93,7 +92,7 @@ async def _headers(request: web.Request, handler):
 
 
 def _page(template: str, status: int = 200, **context) -> web.Response:
-    return web.Response(text=_pages.get_template(template).render(**context), status=status, content_type="text/html")
+    return web.Response(text=web_page(template, **context), status=status, content_type="text/html")
 
 
 def _redirect(location: str) -> web.Response:
@@ -147,6 +146,24 @@ async def _checked_post(request: web.Request, session) -> tuple[Signed | None, d
     if not auth.csrf_ok(signed.row, str(form.get("csrf", ""))):
         return None, form, _page("forbidden.html", status=403, reason="csrf")
     return signed, form, None
+
+
+def _action(handler: Callable[[web.Request, Signed, dict], web.StreamResponse]):
+    """A state-changing POST: its origin and CSRF token checked, the handler run in one transaction, and the
+    outbox sender woken once that has committed if the handler queued a reply."""
+
+    async def run(request: web.Request) -> web.StreamResponse:
+        with transaction(request.app[ENGINE]) as session:
+            signed, form, refused = await _checked_post(request, session)
+            if refused is not None:
+                return refused
+            assert signed is not None
+            response = handler(request, signed, form)
+        if signed.work.queued:
+            request.app[WAKE]()
+        return response
+
+    return run
 
 
 def _cookie(response: web.StreamResponse, request: web.Request, token: str, via: str, max_age: int | None = None) -> None:
@@ -219,13 +236,9 @@ async def miniapp_login(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def logout(request: web.Request) -> web.StreamResponse:
-    with transaction(request.app[ENGINE]) as session:
-        signed, _, refused = await _checked_post(request, session)
-        if refused is not None:
-            return refused
-        assert signed is not None
-        auth.end_session(session, signed.row, request.app[NOW]())
+@_action
+def logout(request: web.Request, signed: Signed, form: dict) -> web.StreamResponse:
+    auth.end_session(signed.work.session, signed.row, request.app[NOW]())
     response = _redirect("/login")
     _cookie(response, request, "", signed.row.via, max_age=0)
     return response
@@ -307,67 +320,46 @@ def _refused(denied: Denied) -> web.Response:
     return _page("denied.html", status=409, denied=denied.value)
 
 
-async def judge(request: web.Request) -> web.StreamResponse:
+@_action
+def judge(request: web.Request, signed: Signed, form: dict) -> web.StreamResponse:
     answer_id = int(request.match_info["answer"])
-    wake = False
-    with transaction(request.app[ENGINE]) as session:
-        signed, form, refused = await _checked_post(request, session)
-        if refused is not None:
-            return refused
-        assert signed is not None
-        outcome = str(form.get("outcome", ""))
-        feedback = str(form.get("feedback", "")).strip() or None
-        if outcome not in ("met", "not_yet") or (outcome == "not_yet" and not feedback):
-            return _page("denied.html", status=400, denied="feedback_needed")
-        judgment = signed.work.judging.judge(signed.person, answer_id, outcome, feedback if outcome == "not_yet" else None)
-        if isinstance(judgment, Denied):
-            return _refused(judgment)
-        enrolment_id = _enrolment_of_answer(session, answer_id)
-        wake = bool(signed.work.queued)
-    if wake:
-        request.app[WAKE]()
-    return _back(enrolment_id, "judged")
+    outcome = str(form.get("outcome", ""))
+    feedback = str(form.get("feedback", "")).strip() or None
+    if outcome not in ("met", "not_yet") or (outcome == "not_yet" and not feedback):
+        return _page("denied.html", status=400, denied="feedback_needed")
+    judgment = signed.work.judging.judge(signed.person, answer_id, outcome, feedback if outcome == "not_yet" else None)
+    if isinstance(judgment, Denied):
+        return _refused(judgment)
+    return _back(_enrolment_of_answer(signed.work.session, answer_id), "judged")
 
 
-async def ask(request: web.Request) -> web.StreamResponse:
+@_action
+def ask(request: web.Request, signed: Signed, form: dict) -> web.StreamResponse:
     answer_id = int(request.match_info["answer"])
-    with transaction(request.app[ENGINE]) as session:
-        signed, form, refused = await _checked_post(request, session)
-        if refused is not None:
-            return refused
-        assert signed is not None
-        question = str(form.get("question", "")).strip()
-        if not question:
-            return _page("denied.html", status=400, denied="question_needed")
-        asked = signed.work.judging.ask(signed.person, answer_id, question)
-        if isinstance(asked, Denied):
-            return _refused(asked)
-        assert isinstance(asked, Asked)
-        tell_candidate(signed.work, asked)
-        enrolment_id = _enrolment_of_answer(session, answer_id)
-    request.app[WAKE]()
-    return _back(enrolment_id, "asked")
+    question = str(form.get("question", "")).strip()
+    if not question:
+        return _page("denied.html", status=400, denied="question_needed")
+    asked = signed.work.judging.ask(signed.person, answer_id, question)
+    if isinstance(asked, Denied):
+        return _refused(asked)
+    assert isinstance(asked, Asked)
+    tell_candidate(signed.work, asked)
+    return _back(_enrolment_of_answer(signed.work.session, answer_id), "asked")
 
 
-async def sign_off(request: web.Request) -> web.StreamResponse:
+@_action
+def sign_off(request: web.Request, signed: Signed, form: dict) -> web.StreamResponse:
     submission_id = int(request.match_info["submission"])
-    with transaction(request.app[ENGINE]) as session:
-        signed, form, refused = await _checked_post(request, session)
-        if refused is not None:
-            return refused
-        assert signed is not None
-        outcome = signed.work.caseload.sign_off(signed.person, submission_id, interim=form.get("interim") == "1")
-        if isinstance(outcome, Denied):
-            return _refused(outcome)
-        submission = session.get(Submission, submission_id)
-        enrolment_id = submission.enrolment_id if submission is not None else None
-        if isinstance(outcome, UnitNotComplete):
-            return _page("unit_not_complete.html", status=200, me=signed.assessor, csrf=signed.row.csrf_token,
-                         via=signed.row.via, outcome=outcome)
-        assert isinstance(outcome, SignedOff)
-        tell_candidate(signed.work, outcome)
-    request.app[WAKE]()
-    return _back(enrolment_id, "signed_off")
+    outcome = signed.work.caseload.sign_off(signed.person, submission_id, interim=form.get("interim") == "1")
+    if isinstance(outcome, Denied):
+        return _refused(outcome)
+    if isinstance(outcome, UnitNotComplete):
+        return _page("unit_not_complete.html", status=200, me=signed.assessor, csrf=signed.row.csrf_token,
+                     via=signed.row.via, outcome=outcome)
+    assert isinstance(outcome, SignedOff)
+    tell_candidate(signed.work, outcome)
+    submission = signed.work.session.get(Submission, submission_id)
+    return _back(submission.enrolment_id if submission is not None else None, "signed_off")
 
 
 async def start_web(settings: Settings, engine: Engine, banks: Banks, wake: Waker) -> web.AppRunner | None:
