@@ -1,5 +1,6 @@
-"""Who is at risk (bot/domain/caseload.py `pace_of`), the rule the console's cohort shows: inactive for the idle
-days, or behind plan; never once signed off."""
+"""Who is at risk (bot/domain/caseload.py `pace_of`), the one rule the console's cohort and the assessor's digest
+show: inactive for the idle days, behind plan, or due within a week (or late) with criteria missing; never once
+signed off."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,3 +27,13 @@ def test_inactive_behind_on_time_and_signed_off():
     assert behind.behind and not behind.inactive and behind.percent == 36
     assert not pace_of(row(14, halfway), enrolment(30, 1), NOW, idle_days=5).at_risk
     assert not pace_of(row(0, halfway), enrolment(30, 60, "signed_off"), NOW, idle_days=5).at_risk
+
+
+def test_due_within_a_week_or_late_with_criteria_missing():
+    started_long_ago = enrolment(300, 1)  # active yesterday; the time gone is nearly all of it
+    soon = pace_of(row(27, NOW.date() + timedelta(days=7)), started_long_ago, NOW, idle_days=5)
+    assert soon.due_soon and soon.days_left == 7 and soon.at_risk
+    late = pace_of(row(27, NOW.date() - timedelta(days=2)), started_long_ago, NOW, idle_days=5)
+    assert late.due_soon and late.days_left == -2
+    assert not pace_of(row(27, NOW.date() + timedelta(days=8)), started_long_ago, NOW, idle_days=5).due_soon
+    assert not pace_of(row(28, NOW.date() + timedelta(days=1)), started_long_ago, NOW, idle_days=5).at_risk  # all met

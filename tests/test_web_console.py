@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.db import transaction
 from bot.storage.repository import Repository
-from bot.storage.models import Assessor, Judgment, OutboundMessage, Submission, WebLogin
+from bot.storage.models import Assessor, Enrolment, Judgment, OutboundMessage, Submission, WebLogin
 from bot.web.app import build_app
 from bot.web.auth import issue_login, sign_init_data
 from tests.test_judging import ANN, BOB, SAM, submitted  # noqa: F401  (a fixture: Sam has submitted two answers)
@@ -129,6 +129,13 @@ def test_the_cohort_lists_the_assessors_candidates_and_filters(engine, console):
     assert "Sam Candidate" not in http.get("/?status=met").text  # nothing of Sam's is met yet
     assert "Sam Candidate" not in http.get("/?unit=nope").text
     assert http.get("/?sort=bogus&status=bogus").status_code == 200
+    assert "Sam Candidate" not in http.get("/?risk=1").text  # 30 days to go, and active today
+    with transaction(engine) as session:
+        enrolment = session.exec(select(Enrolment)).one()
+        enrolment.deadline = date.today() + timedelta(days=3)
+        session.add(enrolment)
+    at_risk = http.get("/?risk=1").text
+    assert "Sam Candidate" in at_risk and "At risk: due soon, criteria missing" in at_risk
 
 
 def test_judging_met_and_not_yet_then_sign_off_and_the_candidate_is_told(engine, console):

@@ -61,19 +61,25 @@ class CohortRow:
     assessor: str = ""  # the assessor's name
 
 
+DUE_SOON_DAYS = 7  # a deadline this close (or past), with criteria still missing, puts a candidate at risk
+
+
 @dataclass(frozen=True)
 class Pace:
-    """How a candidate keeps up with a unit: at risk when inactive for the idle-reminder days, or behind plan (a
-    smaller share of the criteria met than of the time from enrolment to deadline gone). A unit signed off is not."""
+    """How a candidate keeps up with a unit. At risk when inactive for the idle-reminder days, behind plan (a smaller
+    share of the criteria met than of the time from enrolment to deadline gone), or due within DUE_SOON_DAYS (or
+    late) with criteria missing. A unit signed off is not. The console and the assessor's digest both show this."""
 
     percent: int  # of the unit's criteria met
     inactive_days: int | None
     inactive: bool
     behind: bool
+    due_soon: bool
+    days_left: int
 
     @property
     def at_risk(self) -> bool:
-        return self.inactive or self.behind
+        return self.inactive or self.behind or self.due_soon
 
 
 def pace_of(row: CohortRow, enrolment: Enrolment, now: datetime, idle_days: int) -> Pace:
@@ -83,11 +89,14 @@ def pace_of(row: CohortRow, enrolment: Enrolment, now: datetime, idle_days: int)
     elapsed = min(max((today - start).days / max((row.deadline - start).days, 1), 0.0), 1.0)
     done = row.met / row.total if row.total else 1.0
     finished = enrolment.status == "signed_off"
+    days_left = (row.deadline - today).days
     return Pace(
         percent=round(100 * done),
         inactive_days=(now - last).days if last else None,
         inactive=not finished and last is not None and now - last >= timedelta(days=idle_days),
         behind=not finished and done < elapsed,
+        due_soon=not finished and row.missing > 0 and days_left <= DUE_SOON_DAYS,
+        days_left=days_left,
     )
 
 
@@ -170,6 +179,12 @@ class Caseload(AssessorWork):
     def cohort_of(self, assessor: Assessor) -> list[CohortRow]:
         """The assessor's own candidates, one row per enrolment."""
         return self._rows(col(Enrolment.assessor_id) == assessor.id)
+
+    def at_risk(self, assessor: Assessor, idle_days: int) -> list[tuple[CohortRow, Pace]]:
+        """The assessor's own candidates at risk (`Pace`), for the daily digest."""
+        paced = ((row, pace_of(row, stored(self.repo.session, Enrolment, row.enrolment_id), self.now(), idle_days))
+                 for row in self.cohort_of(assessor))
+        return [(row, pace) for row, pace in paced if pace.at_risk]
 
     def centre_cohort(self, assessor: Assessor) -> list[CohortRow]:
         """Every candidate the assessor may see (`sees_whole_centre`): an admin's centre, or their own."""

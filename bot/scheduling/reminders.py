@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
@@ -94,8 +94,7 @@ class ReminderSweep:
         if reminder.kind == "digest":
             caseload = Caseload(repo, self.banks, self.now)
             assessor = stored(session, Assessor, reminder.assessor_id)
-            soon = self.now().date() + timedelta(days=7)
-            at_risk = [row for row in caseload.cohort_of(assessor) if row.deadline <= soon and row.missing]
+            at_risk = caseload.at_risk(assessor, self.rules.idle_days)
             waiting = Judging(repo, self.banks, self.now).waiting_for(assessor)
             return telegram_text("digest.html", waiting=waiting, at_risk=at_risk), None
         enrolment = stored(session, Enrolment, reminder.enrolment_id)

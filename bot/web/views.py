@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.domain.assessor_work import sees_whole_centre
-from bot.domain.caseload import CohortRow, Pace, pace_of
+from bot.domain.caseload import DUE_SOON_DAYS, CohortRow, Pace, pace_of
 from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, answer_ref, unit_coverage
 from bot.domain.evidence import evidence_for
 from bot.domain.judging import AllJudged
@@ -119,7 +119,7 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
         table.rows.sort(key=keys[filters.sort], reverse=filters.descending)
     centre = sees_whole_centre(assessor)
     return {"tables": [tables[code] for code in sorted(tables)], "units": sorted(units), "filters": filters,
-            "statuses": STATUSES, "sorts": SORTS, "idle_days": idle_days, "centre": centre,
+            "statuses": STATUSES, "sorts": SORTS, "idle_days": idle_days, "due_soon_days": DUE_SOON_DAYS, "centre": centre,
             "assessors": sorted(assessors.items(), key=lambda item: item[1].casefold()) if centre else []}
 
 
