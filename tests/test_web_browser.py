@@ -45,6 +45,15 @@ def signed_in(browser, phone: Phone, width: int = 1280):
     return context, page
 
 
+def tab_to(page, locator, most: int = 100) -> None:
+    """Press Tab until the element has the focus: it is reached from the keyboard, in the page's own order."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if locator.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{locator} is not reached with Tab")
+
+
 def screenshot(page, name: str) -> None:
     folder = os.environ.get("NVQBOT_SCREENSHOTS")
     if folder:
@@ -94,7 +103,13 @@ def test_an_assessor_judges_and_signs_off_in_a_browser_and_the_candidate_is_told
     page.get_by_label("Unit", exact=True).select_option("cg-310")
     page.get_by_role("button", name="Show").click()
     assert "unit=cg-310" in page.url and "Sam Candidate" in page.content()
-    page.get_by_role("link", name="Sam Candidate").click()
+    # By keyboard alone: the first Tab reaches the skip link, shown when focused; Enter on the candidate's link
+    # opens their page, and Enter on a Met button judges.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    assert skip.evaluate("element => element === document.activeElement") and skip.bounding_box()["x"] >= 0
+    tab_to(page, page.get_by_role("link", name="Sam Candidate"))
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/candidates/\d+$"))
     candidate_url = page.url
     assert serious_violations(page) == []
@@ -102,7 +117,10 @@ def test_an_assessor_judges_and_signs_off_in_a_browser_and_the_candidate_is_told
 
     # Judge one answer Met, the other Not yet with feedback, then sign off: the candidate is told in Telegram.
     answer = re.search(r'action="/answers/(\d+)/judge"', page.content()).group(1)
-    page.get_by_role("button", name=re.compile(r"^Met: ")).first.click()
+    tab_to(page, page.get_by_role("button", name=re.compile(r"^Met: ")).first)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Judgment recorded." in page.content()
     page.get_by_label(re.compile(r'^Feedback for "not yet"')).last.fill("Say who checks the log, and how often.")
     page.get_by_role("button", name=re.compile(r"^Not yet: ")).last.click()
     before = len(sam.received)
