@@ -20,8 +20,9 @@ from bot.domain.sittings import Person
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.db import transaction
-from bot.storage.repository import Repository
 from bot.storage.models import Assessor, Enrolment, Judgment, OutboundMessage, Submission, WebLogin
+from bot.storage.repository import Repository
+from bot.telegram.evidence import EVIDENCE_CALL
 from bot.web.app import build_app
 from bot.web.auth import issue_login, sign_init_data
 from tests.test_judging import ANN, BOB, SAM, submitted  # noqa: F401  (a fixture: Sam has submitted two answers)
@@ -193,6 +194,25 @@ def test_records_download_as_pdf_html_and_json(engine, console):
         exported = [e.details for e in audit.events(session, enrolment) if e.action == "exported"]
     assert exported == [{"formats": [name], "to": "web"}
                         for name in ("transcript.pdf", "coverage.html", "evidence.json")]
+
+
+def test_the_records_can_be_sent_to_the_assessors_telegram_chat_as_the_chat_export_sends_them(engine, console):
+    base, woken = console
+    http = signed_in(engine, base, ANN)
+    enrolment = enrolment_of(http.get("/").text)
+    csrf = csrf_of(http.get(f"/candidates/{enrolment}").text)
+    sent = http.post(f"/candidates/{enrolment}/records/send", data={"csrf": csrf})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/candidates/{enrolment}?done=sent" and woken
+    assert "on their way to your Telegram chat" in http.get(sent.headers["location"]).text
+    with transaction(engine) as session:
+        to_ann = session.exec(select(OutboundMessage).where(OutboundMessage.chat_id == ANN.chat_id)
+                              .order_by(OutboundMessage.id)).all()
+        exported = [e.details for e in audit.events(session, enrolment) if e.action == "exported"]
+    assert [m.method for m in to_ann] == ["sendMessage", EVIDENCE_CALL]
+    assert "cg-310" in to_ann[0].params["text"] and to_ann[1].params["unit"] == "cg-310"
+    assert exported == [{"formats": ["pdf"], "to": "telegram"}]
+    bob = signed_in(engine, base, BOB)
+    assert bob.post(f"/candidates/{enrolment}/records/send", data={"csrf": csrf_of(bob.get("/").text)}).status_code == 404
 
 
 def test_an_admin_sees_the_centres_candidates_reads_and_downloads_but_judges_only_their_own(engine, banks, console):

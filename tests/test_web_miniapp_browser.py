@@ -5,7 +5,8 @@ Telegram Web shows a Mini App in an iframe of web.telegram.org, a site other tha
 launch parameters (initData, the theme) in the URL fragment. Here Playwright serves that page at
 https://web.telegram.org itself, and a stand-in for telegram.org's script (tests/telegram_web_app.js) reads the
 fragment as Telegram's does. The test signs in through the frame, sees the cohort themed in Telegram's colours,
-and asks the candidate a follow-up question from a form in the frame: the session cookie has to be stored and
+asks the candidate a follow-up question from a form in the frame, and has the records sent to the assessor's chat
+(a download may go nowhere inside a Mini App): the session cookie has to be stored and
 sent in a cross-site frame, which a SameSite=Lax cookie, or an unpartitioned third-party one, is not.
 """
 
@@ -19,7 +20,7 @@ import pytest
 
 from bot.web.auth import sign_init_data
 from tests.browser import chromium  # noqa: F401  (a fixture)
-from tests.phone import Phone
+from tests.phone import wait_until
 from tests.test_assessor_flows import ANN
 from tests.test_web_bot import served  # noqa: F401  (a fixture)
 from tests.test_web_browser import TOKEN
@@ -50,7 +51,6 @@ def telegram_web_page(app_url: str) -> str:
 
 def test_the_mini_app_signs_in_and_works_inside_telegram_webs_frame(emulator, served, chromium):
     base, sam = served
-    Phone(emulator, ANN, "Ann")
     context = chromium.new_context(viewport={"width": 1000, "height": 800})
     context.route(TELEGRAM_SCRIPT, lambda route: route.fulfill(path=str(STAND_IN), content_type="text/javascript"))
     app_url = f"{base}/app#{launch_fragment(ANN, int(time.time()))}"
@@ -72,3 +72,9 @@ def test_the_mini_app_signs_in_and_works_inside_telegram_webs_frame(emulator, se
     app.get_by_role("button", name="Ask Sam Candidate").first.click()
     app.get_by_text("Question sent to Sam").wait_for()
     assert "Who else reads the complaints log?" in sam.next_reply(before)["text"]
+
+    # A download may go nowhere inside a Mini App: the records come to Ann's chat as PDF documents instead.
+    app.get_by_role("button", name="Send the PDFs to my Telegram chat").click()
+    app.get_by_text("on their way to your Telegram chat").wait_for()
+    documents = wait_until(lambda: [m for m in emulator.sent_messages(ANN) if "document" in m], what="Ann's PDFs")
+    assert all(d["document"]["file_name"].endswith(".pdf") for d in documents)

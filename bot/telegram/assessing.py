@@ -22,6 +22,18 @@ def tell_candidate(work: Work, outcome: Asked | SignedOff) -> None:
         work.reply(outcome.candidate_chat_id, "outcome.html", signed=outcome)
 
 
+def send_records(work: Work, person: Person, enrolment_id: int) -> Denied | None:
+    """Queue an enrolment's records as PDF documents to the assessor's own chat (the sender makes them), asked for
+    in the chat or the console; why not, if the assessor may not see them."""
+    wanted = work.caseload.request_export(person, enrolment_id)
+    if isinstance(wanted, Denied):
+        return wanted
+    candidate_id, unit_code = wanted
+    work.reply(person.chat_id, "export_coming.html", unit_code=unit_code)
+    work.call(person.chat_id, EVIDENCE_CALL, {"chat_id": person.chat_id, "candidate": candidate_id, "unit": unit_code})
+    return None
+
+
 def show_next(work: Work, person: Person, outcome) -> None:
     """Show the next answer to judge, or offer sign-off when all are judged."""
     if isinstance(outcome, Denied):
@@ -162,13 +174,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == keyboards.CREDIT and (target := keyboards.credit_target(name)):
         show_next(work, person, work.caseload.confirm_credit(person, target[0], number, target[1]))
     elif action == keyboards.EXPORT:
-        wanted = work.caseload.request_export(person, number)
-        if isinstance(wanted, Denied):
-            show_next(work, person, wanted)
-        else:
-            candidate_id, unit_code = wanted
-            work.reply(person.chat_id, "export_coming.html", unit_code=unit_code)
-            work.call(person.chat_id, EVIDENCE_CALL, {"chat_id": person.chat_id, "candidate": candidate_id, "unit": unit_code})
+        if (refused := send_records(work, person, number)) is not None:
+            show_next(work, person, refused)
     else:
         show_next(work, person, Denied.NOT_YOURS)
 

@@ -27,7 +27,7 @@ from bot.rendering import web_page
 from bot.settings import Settings
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Assessor, QuestionRun, Submission, WebSession, utcnow
-from bot.telegram.assessing import tell_candidate
+from bot.telegram.assessing import send_records, tell_candidate
 from bot.telegram.work import Work
 from bot.web import auth, views
 
@@ -67,6 +67,7 @@ def build_app(settings: Settings, engine: Engine, banks: Banks, wake: Waker | No
         web.post("/logout", logout),
         web.get(r"/candidates/{enrolment:\d+}", candidate),
         web.get(r"/candidates/{enrolment:\d+}/records/{kind}.{fmt:html|pdf|json}", download),
+        web.post(r"/candidates/{enrolment:\d+}/records/send", send_to_chat),
         web.post(r"/answers/{answer:\d+}/judge", judge),
         web.post(r"/answers/{answer:\d+}/ask", ask),
         web.post(r"/submissions/{submission:\d+}/sign-off", sign_off),
@@ -318,6 +319,14 @@ def _refused(denied: Denied) -> web.Response:
     if denied in (Denied.NOT_YOURS, Denied.NOT_AN_ASSESSOR):
         return _page("not_found.html", status=404)
     return _page("denied.html", status=409, denied=denied.value)
+
+
+@_action
+def send_to_chat(request: web.Request, signed: Signed, form: dict) -> web.StreamResponse:
+    """The records as PDFs in the assessor's Telegram chat: inside a Mini App a download may go nowhere."""
+    enrolment_id = int(request.match_info["enrolment"])
+    refused = send_records(signed.work, signed.person, enrolment_id)
+    return _refused(refused) if refused is not None else _back(enrolment_id, "sent")
 
 
 @_action
