@@ -7,34 +7,40 @@ from dataclasses import replace
 from bot.domain.judging import Judging
 from bot.domain.limits import DEFAULT_LIMITS
 from bot.domain.sittings import IncomingAttachment, Person
-from bot.domain.witnesses import MAX_DETAIL_CHARS, Witnesses, WitnessProblem
+from bot.domain.witness_requests import MAX_DETAIL_CHARS, WitnessRequests
+from bot.domain.witness_statements import WitnessStatements
+from bot.domain.witnesses import WitnessProblem
 from bot.telegram import keyboards
 from bot.telegram import witness_keyboards as wt_keys
 
 
 def witness_cases(world, ann, sam, enrolment_id: int, message, long_text, long_name) -> dict[str, list[dict]]:
-    def act(step, *args):
-        return world.do(Witnesses, step, *args)
+    def request(step, *args):  # naming the witness
+        return world.do(WitnessRequests, step, *args)
+
+    def statement(step, *args):  # the witness's side
+        return world.do(WitnessStatements, step, *args)
 
     witness = Person(7001, 7001, long_name("Witness", 7))
-    units = act("name", sam)
-    by_ann = act("name", ann)
-    asked = act("begin", sam, enrolment_id)
+    units = request("name", sam)
+    by_ann = request("name", ann)
+    asked = request("begin", sam, enrolment_id)
     details = "\n".join(long_text(MAX_DETAIL_CHARS) for _ in range(4))
-    choosing = act("take_details", sam, message(sam, details))
+    choosing = request("take_details", sam, message(sam, details))
     for choice in choosing.choices:
-        choosing = act("toggle", sam, asked.witness_id, choice.ref)
-    link = act("make_link", sam, asked.witness_id)
-    opened = act("open", witness, link.code)
-    kept = [act("take", witness, message(witness, long_text(4000))) for _ in range(DEFAULT_LIMITS.parts_per_answer - 1)]
+        choosing = request("toggle", sam, asked.witness_id, choice.ref)
+    link = request("make_link", sam, asked.witness_id)
+    opened = statement("open", witness, link.code)
+    kept = [statement("take", witness, message(witness, long_text(4000)))
+            for _ in range(DEFAULT_LIMITS.parts_per_answer - 1)]
     voice = IncomingAttachment("voice", "wt-voice", "wt-voice-unique", 120_000, 95, "audio/ogg")
-    kept.append(act("take", witness, message(witness, None, voice)))
-    shown = act("finish", witness, link.witness_id)
-    confirmed = act("confirm", witness, link.witness_id, "I confirm.")
+    kept.append(statement("take", witness, message(witness, None, voice)))
+    shown = statement("finish", witness, link.witness_id)
+    confirmed = statement("confirm", witness, link.witness_id, "I confirm.")
     item = world.do(Judging, "next_to_judge", ann, confirmed.submission_id)
     assert item.witness and item.text
-    ann_asked = act("begin", ann, by_ann.choices[-1].enrolment_id)
-    cancelled = act("cancel", ann, ann_asked.witness_id)
+    ann_asked = request("begin", ann, by_ann.choices[-1].enrolment_id)
+    cancelled = request("cancel", ann, ann_asked.witness_id)
     return {
         "wt_units.html": [
             dict(choose=units, keyboard=wt_keys.units(units)),

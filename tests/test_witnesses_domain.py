@@ -13,18 +13,15 @@ from bot.domain.evidence import evidence_for
 from bot.domain.judging import Judging
 from bot.domain.limits import DEFAULT_LIMITS
 from bot.domain.sittings import IncomingAttachment, IncomingMessage, Person
-from bot.domain.witnesses import (
-    ChooseUnit,
-    ChoosingCriteria,
+from bot.domain.witness_requests import ChooseUnit, ChoosingCriteria, DetailsAsked, LinkMade, WitnessRequests
+from bot.domain.witness_statements import (
     DeclarationShown,
-    DetailsAsked,
-    LinkMade,
     StatementConfirmed,
     StatementKept,
     WitnessAsked,
-    Witnesses,
-    WitnessProblem,
+    WitnessStatements,
 )
+from bot.domain.witnesses import WitnessProblem
 from bot.storage.db import transaction
 from bot.storage.models import AnswerPart, Enrolment, Submission, Witness
 from bot.storage.repository import Repository
@@ -53,8 +50,10 @@ def clock():
 
 
 def act(engine, banks, clock, step, *args):
+    """One step in a transaction of its own, on the task that has it: naming the witness, or the witness's side."""
+    task = WitnessRequests if hasattr(WitnessRequests, step) else WitnessStatements
     with transaction(engine) as session:
-        return getattr(Witnesses(Repository(session), banks, clock), step)(*args)
+        return getattr(task(Repository(session), banks, clock), step)(*args)
 
 
 def message(person: Person, text: str | None, message_id: int, attachment=None) -> IncomingMessage:

@@ -7,7 +7,7 @@ the domain checks that the person pressing may do it.
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.witnesses import ChooseUnit, ChoosingCriteria
+from bot.domain.witness_requests import ChooseUnit, ChoosingCriteria
 from bot.rendering import button_label
 from bot.telegram import keyboards
 

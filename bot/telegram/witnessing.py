@@ -6,19 +6,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.domain.assessor_work import Denied
 from bot.domain.sittings import IncomingMessage, Person
-from bot.domain.witnesses import (
-    ChooseUnit,
-    ChoosingCriteria,
-    DeclarationShown,
-    DetailsAsked,
-    LinkMade,
-    NamingCancelled,
-    StatementConfirmed,
-    StatementKept,
-    WitnessAsked,
-    WitnessProblem,
-    is_link_code,
-)
+from bot.domain.witness_requests import ChooseUnit, ChoosingCriteria, DetailsAsked, LinkMade, NamingCancelled
+from bot.domain.witness_statements import DeclarationShown, StatementConfirmed, StatementKept, WitnessAsked
+from bot.domain.witnesses import WitnessProblem, is_link_code
 from bot.rendering import telegram_text
 from bot.telegram import keyboards
 from bot.telegram import witness_keyboards as wt_keys
@@ -65,12 +55,12 @@ def _show(work: Work, person: Person, outcome, username: str | None = None) -> N
 
 def open_link(work: Work, person: Person, code: str) -> None:
     """/start wt-…: a witness opens their link."""
-    _show(work, person, work.witnesses.open(person, code))
+    _show(work, person, work.witness_statements.open(person, code))
 
 
 def resume(work: Work, person: Person) -> bool:
     """/start without a code from someone giving a statement: what they were asked, again. False if they are not."""
-    asked = work.witnesses.again(person)
+    asked = work.witness_statements.again(person)
     if asked is None:
         return False
     _show(work, person, asked)
@@ -80,16 +70,15 @@ def resume(work: Work, person: Person) -> bool:
 async def witness_message(work: Work, person: Person, incoming: IncomingMessage) -> bool:
     """A message that belongs to witness testimony: a witness's details being named, or a part of a statement.
     False when it is neither, for the other handlers."""
-    witnesses = work.witnesses
-    if (draft := witnesses.naming(person)) is not None and draft.id is not None:
-        outcome = witnesses.take_details(person, incoming)
+    if (draft := work.witness_requests.naming(person)) is not None and draft.id is not None:
+        outcome = work.witness_requests.take_details(person, incoming)
         if outcome is WitnessProblem.BAD_DETAILS:
             work.reply(person.chat_id, "wt_problem.html", keyboard=wt_keys.cancel(draft.id), problem=outcome.value,
                        limit=work.limits.message_chars, parts=work.limits.parts_per_answer)
         else:
             _show(work, person, outcome)
         return True
-    kept = witnesses.take(person, incoming)
+    kept = work.witness_statements.take(person, incoming)
     if kept is None:
         return False
     work.attachments_added = isinstance(kept, StatementKept) and incoming.attachment is not None
@@ -99,7 +88,7 @@ async def witness_message(work: Work, person: Person, incoming: IncomingMessage)
 
 def witness_edit(work: Work, person: Person) -> bool:
     """An edit from someone giving a statement: it stays as it was sent (they are told). False if they are not."""
-    problem = work.witnesses.edited(person)
+    problem = work.witness_statements.edited(person)
     if problem is None:
         return False
     _show(work, person, problem)
@@ -109,7 +98,7 @@ def witness_edit(work: Work, person: Person) -> bool:
 async def witness_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/witness: name someone who saw the candidate work."""
     work, person = current_work(), person_of(update)
-    _show(work, person, work.witnesses.name(person))
+    _show(work, person, work.witness_requests.name(person))
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -120,26 +109,26 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if number is None:  # every witness button names what it acts on
         _show(work, person, Denied.NOT_YOURS)
         return
-    witnesses = work.witnesses
+    requests, statements = work.witness_requests, work.witness_statements
     if action == wt_keys.UNIT:
-        _show(work, person, witnesses.begin(person, number))
+        _show(work, person, requests.begin(person, number))
     elif action == wt_keys.CRITERION and ref and query.message is not None:
-        toggled = witnesses.toggle(person, number, ref)
+        toggled = requests.toggle(person, number, ref)
         if isinstance(toggled, ChoosingCriteria):  # the list stays; its buttons show what is chosen
             work.edit_buttons(person.chat_id, query.message.message_id, wt_keys.criteria(toggled))
         else:
             _show(work, person, toggled)
     elif action == wt_keys.LINK:
-        _show(work, person, witnesses.make_link(person, number), username=context.bot.username)
+        _show(work, person, requests.make_link(person, number), username=context.bot.username)
     elif action == wt_keys.CANCEL:
-        _show(work, person, witnesses.cancel(person, number))
+        _show(work, person, requests.cancel(person, number))
     elif action == wt_keys.DONE:
-        _show(work, person, witnesses.finish(person, number))
+        _show(work, person, statements.finish(person, number))
     elif action == wt_keys.BACK:
-        _show(work, person, witnesses.back(person, number))
+        _show(work, person, statements.back(person, number))
     elif action == wt_keys.CONFIRM:
         statement = telegram_text("wt_statement.html")
-        _show(work, person, witnesses.confirm(person, number, statement))
+        _show(work, person, statements.confirm(person, number, statement))
     else:
         _show(work, person, Denied.NOT_YOURS)
 

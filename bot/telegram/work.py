@@ -25,7 +25,8 @@ from bot.domain.observations import Observations
 from bot.domain.products import Products
 from bot.domain.sittings import Sittings
 from bot.domain.submissions import Submissions
-from bot.domain.witnesses import Witnesses
+from bot.domain.witness_requests import WitnessRequests
+from bot.domain.witness_statements import WitnessStatements
 from bot.rendering import telegram_text
 from bot.storage.outbox import OutboundCall, queue_call
 from bot.storage.repository import Lookups, Repository
@@ -55,7 +56,8 @@ class Work:
         self.caseload = Caseload(repo, banks, now, limits)
         self.discussion_plans = DiscussionPlans(repo, banks, now, limits, zone=centre_timezone())
         self.discussions = Discussions(repo, banks, now, limits)
-        self.witnesses = Witnesses(repo, banks, now, limits)
+        self.witness_requests = WitnessRequests(repo, banks, now, limits)
+        self.witness_statements = WitnessStatements(repo, banks, now, limits)
         self.products = Products(repo, banks, now, limits)
         self.observations = Observations(repo, banks, now, limits)
         self.queued: list[OutboundCall] = []
