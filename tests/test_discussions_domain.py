@@ -10,15 +10,9 @@ from bot.domain.assessment import Assessment
 from bot.domain.assessor_work import Denied
 from bot.domain.coverage import unit_coverage
 from bot.domain.discussion_plans import DiscussionPlans, Plan, Planning, PlanProblem, TimeAsked, parse_time
-from bot.domain.discussions import (
-    Confirmed,
-    DiscussionProblem,
-    DiscussionRecord,
-    Discussions,
-    Relay,
-    Started,
-    held_for,
-)
+from bot.domain.discussion_records import held_for
+from bot.domain.discussion_work import Confirmed, DiscussionProblem, DiscussionRecord, Relay, Started
+from bot.domain.discussions import Discussions
 from bot.domain.reminders import ReminderRules, find_due
 from bot.domain.sittings import IncomingMessage, Person
 from bot.storage.db import transaction

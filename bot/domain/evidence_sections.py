@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.domain.coverage import answer_ref
-from bot.domain.discussions import held_for
+from bot.domain.discussion_records import held_for
 from bot.domain.witnesses import LISTED
 from bot.storage.models import Answer, Assessor, Discussion, Enrolment, Observation, Witness
 

@@ -6,7 +6,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.domain.assessor_work import Denied
 from bot.domain.discussion_plans import Plan, Planning, PlanProblem, TimeAsked
-from bot.domain.discussions import (
+from bot.domain.discussion_work import (
     Confirmed,
     DiscussionProblem,
     DiscussionRecord,
