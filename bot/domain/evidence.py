@@ -20,7 +20,7 @@ from bot.domain.assessment import DomainError
 from bot.domain.banks import Banks
 from bot.domain.coverage import Counted, UnitCoverage, unit_coverage
 from bot.domain.digest import RECORD_FORMAT, seal
-from bot.domain.evidence_answers import answer_records
+from bot.domain.evidence_answers import answer_records, iso_time
 from bot.settings import Settings
 from bot.storage import audit
 from bot.storage.ids import stored, stored_id
@@ -118,10 +118,6 @@ def evidence_for(
     }
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _submissions(session: Session, enrolment: Enrolment, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = session.exec(select(Submission).where(col(Submission.enrolment_id) == enrolment.id).order_by(col(Submission.id)))
     found = []
@@ -134,9 +130,9 @@ def _submissions(session: Session, enrolment: Enrolment, answers: list[dict[str,
                 "declaration_source": s.declaration_source,
                 "complete_declaration": s.complete_declaration,
                 "declared_by": s.declared_by,
-                "declared_at": _iso(s.declared_at),
+                "declared_at": iso_time(s.declared_at),
                 "answers": [a["ref"] for a in answers if a["submission"] == ref],
-                "signed_off_at": _iso(s.signed_off_at),
+                "signed_off_at": iso_time(s.signed_off_at),
                 "signed_off_by": stored(session, Assessor, s.signed_off_by_id).name if s.signed_off_by_id else None,
                 "outcome": s.outcome,
                 "assessor_statement": s.assessor_statement,
@@ -179,7 +175,7 @@ def _counted(item: Counted) -> dict[str, Any]:
         "partial": item.partial,
         "counts": item.counts,
         "confirmed_by": item.confirmed_by,
-        "confirmed_at": _iso(item.confirmed_at),
+        "confirmed_at": iso_time(item.confirmed_at),
     }
 
 
@@ -238,7 +234,7 @@ def _actor(session: Session, actor: str) -> str:
 
 def _event(session: Session, event, refs: dict[int, str]) -> dict[str, Any]:
     return {
-        "at": _iso(event.at),
+        "at": iso_time(event.at),
         "actor": _actor(session, event.actor),
         "action": event.action.replace("_", " "),
         "summary": _summary(event.details, refs),

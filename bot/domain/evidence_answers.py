@@ -23,7 +23,8 @@ from bot.storage.models import (
 )
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_time(value: datetime | None) -> str | None:
+    """A time as the record writes it (ISO 8601), or None."""
     return value.isoformat() if value else None
 
 
@@ -109,9 +110,9 @@ def _answer(banks: Banks, answer: Any, parts, questions, judgments, attachments,
             {
                 "assessor": name,
                 "text": q.text,
-                "asked_at": _iso(q.asked_at),
+                "asked_at": iso_time(q.asked_at),
                 "reply_text": q.reply_text,
-                "replied_at": _iso(q.replied_at),
+                "replied_at": iso_time(q.replied_at),
                 "reply_attachment": attachment_record(attachments.get(q.reply_attachment_id)),
             }
             for q, name in questions
@@ -122,7 +123,7 @@ def _answer(banks: Banks, answer: Any, parts, questions, judgments, attachments,
                 "feedback": j.feedback,
                 "feedback_attachment": attachment_record(attachments.get(j.feedback_attachment_id)),
                 "assessor": name,
-                "judged_at": _iso(j.judged_at),
+                "judged_at": iso_time(j.judged_at),
             }
             for j, name in judgments
         ],
@@ -133,8 +134,8 @@ def _answer(banks: Banks, answer: Any, parts, questions, judgments, attachments,
             for c in criteria
             for credit in banks.credits_from(c["unit"], c["ref"])
         ],
-        "started_at": _iso(answer.started_at),
-        "completed_at": _iso(answer.completed_at),
+        "started_at": iso_time(answer.started_at),
+        "completed_at": iso_time(answer.completed_at),
         "submission": submission_refs.get(answer.submission_id),
     }
 
@@ -161,8 +162,8 @@ def _part(part, attachments) -> dict[str, Any]:
         "seq": part.seq,
         "text": part.text,
         "probe_number": part.probe_number,
-        "sent_at": _iso(part.sent_at),
-        "edited_at": _iso(part.edited_at),
+        "sent_at": iso_time(part.sent_at),
+        "edited_at": iso_time(part.edited_at),
         "telegram_message_id": part.message_id,
         "attachment": attachment_record(attachments.get(part.attachment_id)),
     }

@@ -10,12 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot.domain.coverage import answer_ref
 from bot.domain.discussion_records import held_for
+from bot.domain.evidence_answers import iso_time
 from bot.domain.witnesses import LISTED
 from bot.storage.models import Answer, Assessor, Discussion, Enrolment, Observation, Witness
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def discussions(session: Session, enrolment: Enrolment) -> dict[str, Any]:
@@ -34,7 +31,7 @@ def discussions(session: Session, enrolment: Enrolment) -> dict[str, Any]:
         {
             "ref": f"PD{d.number}",
             "assessor": name,
-            "planned_at": _iso(d.planned_at),
+            "planned_at": iso_time(d.planned_at),
             "planned_criteria": list(d.criteria),
             "status": d.status,
             "events": list(d.events),
@@ -61,11 +58,11 @@ def observations(session: Session, enrolment: Enrolment) -> dict[str, Any]:
             "ref": (answer.asked or {}).get("ref"),
             "assessor": name,
             "place": o.place,
-            "observed_at": _iso(o.observed_at),
+            "observed_at": iso_time(o.observed_at),
             "finished_at": (answer.asked or {}).get("finished_at"),
             "criteria": list(o.criteria),
             "status": o.status,
-            "countersigned_at": _iso(o.countersigned_at),
+            "countersigned_at": iso_time(o.countersigned_at),
         }
         for o, name, answer in rows
     ]}
@@ -92,10 +89,10 @@ def witnesses(session: Session, enrolment: Enrolment, zone: ZoneInfo) -> dict[st
             "criteria": list(w.criteria),
             "named_by": w.named_by,
             "status": w.status,
-            "opened_at": _iso(w.used_at),
+            "opened_at": iso_time(w.used_at),
             "telegram_user_id": w.telegram_user_id,
             "telegram_name": w.telegram_name,
-            "confirmed_at": _iso(w.confirmed_at),
+            "confirmed_at": iso_time(w.confirmed_at),
             "date_confirmed": w.confirmed_at.astimezone(zone).date().isoformat() if w.confirmed_at else None,
             "answer": answer_ref(answers[w.answer_id]) if w.answer_id in answers else None,
         }
