@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -16,6 +17,7 @@ from aiohttp import web
 from sqlmodel import func, select
 
 from bot.domain.assessment import Assessment
+from bot.domain.coverage import MET
 from bot.domain.sittings import Person
 from bot.settings import Settings
 from bot.storage import audit
@@ -23,8 +25,9 @@ from bot.storage.db import transaction
 from bot.storage.models import Assessor, Enrolment, Judgment, OutboundMessage, Submission, WebLogin
 from bot.storage.repository import Repository
 from bot.telegram.evidence import EVIDENCE_CALL
-from bot.web.app import build_app
+from bot.web.app import Waker, build_app
 from bot.web.auth import issue_login, sign_init_data
+from tests.test_coverage import _a_partial_credit, answer_tagged, coverage, enrol, judge_all, submit
 from tests.test_judging import ANN, BOB, SAM, submitted  # noqa: F401  (a fixture: Sam has submitted two answers)
 
 TOKEN = "123456:TEST-TOKEN"
@@ -64,16 +67,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def console(engine, banks, database_url, submitted):
+@contextmanager
+def serving(engine, banks, database_url):
+    """The console on a free port: (its base URL, a list that grows each time it wakes the sender)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=database_url, telegram_token=TOKEN, web_url=base, _env_file=None)
-    woken = []
-    from bot.web.app import Waker
-
+    woken: list[int] = []
     with Server(build_app(settings, engine, banks, Waker(lambda: woken.append(1))), port):
         yield base, woken
+
+
+@pytest.fixture
+def console(engine, banks, database_url, submitted):
+    with serving(engine, banks, database_url) as served:
+        yield served
 
 
 def client(base: str) -> httpx.Client:
@@ -354,3 +362,37 @@ def test_a_professional_discussion_record_appears_as_an_answer_and_is_judged_lik
     assert http.post(f"/answers/{pd_answer}/judge", data={"csrf": csrf_of(page), "outcome": "met"}).status_code == 303
     cohort = http.get("/?status=met").text
     assert "Sam Candidate" in cohort and "310.1.1: Met" in cohort
+
+
+def test_a_near_match_credit_is_confirmed_and_the_deadline_moved_from_the_candidate_page(engine, banks, database_url):
+    source_unit, source_ref, target_unit, target_ref = _a_partial_credit(banks)
+    sam = enrol(engine, banks, source_unit, target_unit)
+    answer_tagged(sam, source_unit, source_ref)
+    submit(sam, source_unit)
+    judge_all(engine, banks)
+    with serving(engine, banks, database_url) as (base, _):
+        http = signed_in(engine, base, ANN)
+        enrolment = enrolment_of(http.get(f"/?unit={target_unit}").text)
+        page = http.get(f"/candidates/{enrolment}").text
+        assert "Near-match credit to confirm" in page and f"Confirm {target_ref}" in page
+        answer, csrf = re.search(r'name="answer" value="(\d+)"', page).group(1), csrf_of(page)
+        credit = f"/candidates/{enrolment}/credits"
+        assert http.post(credit, data={"csrf": csrf, "answer": answer, "criterion": "no-such"}).status_code == 409
+        confirmed = http.post(credit, data={"csrf": csrf, "answer": answer, "criterion": target_ref})
+        assert confirmed.status_code == 303 and confirmed.headers["location"].endswith("?done=credit")
+        assert coverage(engine, banks, SAM, target_unit).criterion(target_ref).status == MET
+        assert "Near-match credit to confirm" not in http.get(f"/candidates/{enrolment}").text
+
+        later = date.today() + timedelta(days=60)
+        deadline = f"/candidates/{enrolment}/deadline"
+        moved = http.post(deadline, data={"csrf": csrf, "deadline": later.isoformat()})
+        assert moved.status_code == 303 and "Deadline moved" in http.get(moved.headers["location"]).text
+        past = http.post(deadline, data={"csrf": csrf, "deadline": (date.today() - timedelta(days=1)).isoformat()})
+        assert past.status_code == 409 and "into the past" in past.text
+        assert http.post(deadline, data={"csrf": csrf, "deadline": "soon"}).status_code == 400
+        bob = signed_in(engine, base, BOB)
+        assert bob.post(deadline, data={"csrf": csrf_of(bob.get("/").text), "deadline": "2031-01-01"}).status_code == 404
+    with transaction(engine) as session:
+        assert session.get(Enrolment, enrolment).deadline == later
+        actions = [e.action for e in audit.events(session, enrolment)]
+    assert "confirmed_credit" in actions

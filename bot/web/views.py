@@ -155,5 +155,6 @@ def candidate_page(work: Work, assessor: Assessor, row: CohortRow) -> dict[str, 
         ref: answer.id for ref, answer in ids.items()
         if judges and answer.submission_id in open_ids and answer.id is not None
     }
+    awaiting = unit_coverage(work.session, work.judging.banks, enrolment).awaiting_confirmation if judges else []
     return {"row": row, "e": evidence, "judgeable": judgeable, "submissions": states, "candidate": candidate,
-            "judges": judges}
+            "judges": judges, "awaiting": awaiting}
