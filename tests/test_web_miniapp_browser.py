@@ -6,18 +6,23 @@ launch parameters (initData, the theme) in the URL fragment. Here Playwright ser
 https://web.telegram.org itself, and a stand-in for telegram.org's script (tests/telegram_web_app.js) reads the
 fragment as Telegram's does. The test signs in through the frame, sees the cohort themed in Telegram's colours,
 asks the candidate a follow-up question from a form in the frame, and has the records sent to the assessor's chat
-(a download may go nowhere inside a Mini App): the session cookie has to be stored and
+(a download may go nowhere inside a Mini App); when the session ends, the next page signs in again by itself.
+The session cookie has to be stored and
 sent in a cross-site frame, which a SameSite=Lax cookie, or an unpartitioned third-party one, is not.
 """
 
 import json
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from sqlmodel import col, select
 
+from bot.storage.db import transaction
+from bot.storage.models import WebSession
 from bot.web.auth import sign_init_data
 from tests.browser import chromium  # noqa: F401  (a fixture)
 from tests.phone import wait_until
@@ -49,7 +54,7 @@ def telegram_web_page(app_url: str) -> str:
             '</body></html>')
 
 
-def test_the_mini_app_signs_in_and_works_inside_telegram_webs_frame(emulator, served, chromium):
+def test_the_mini_app_signs_in_and_works_inside_telegram_webs_frame(emulator, served, chromium, engine):
     base, sam = served
     context = chromium.new_context(viewport={"width": 1000, "height": 800})
     context.route(TELEGRAM_SCRIPT, lambda route: route.fulfill(path=str(STAND_IN), content_type="text/javascript"))
@@ -78,3 +83,14 @@ def test_the_mini_app_signs_in_and_works_inside_telegram_webs_frame(emulator, se
     app.get_by_text("on their way to your Telegram chat").wait_for()
     documents = wait_until(lambda: [m for m in emulator.sent_messages(ANN) if "document" in m], what="Ann's PDFs")
     assert all(d["document"]["file_name"].endswith(".pdf") for d in documents)
+
+    # The session ends (it expired, say) while the Mini App stays open: the next page signs in again by itself.
+    with transaction(engine) as session:
+        for row in session.exec(select(WebSession).where(col(WebSession.ended_at).is_(None))).all():
+            row.ended_at = datetime.now(UTC)
+            session.add(row)
+    frame = next(f for f in page.frames if f.url.startswith(base))
+    frame.goto(f"{base}/")
+    app.get_by_role("heading", name="Your cohort").wait_for()
+    with transaction(engine) as session:
+        assert len(session.exec(select(WebSession).where(WebSession.via == "miniapp")).all()) == 2

@@ -79,7 +79,7 @@ def signed_in(request: web.Request, session) -> Signed | None:
 
 
 def signed_out() -> web.Response:
-    return page("signed_out.html", status=401)
+    return page("signed_out.html", status=401, miniapp=True)  # Telegram's script, should it be inside the Mini App
 
 
 async def checked_post(request: web.Request, session) -> tuple[Signed | None, dict, web.Response | None]:
