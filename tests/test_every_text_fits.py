@@ -203,7 +203,7 @@ def extreme_cases(world: World) -> dict[str, list[dict]]:
         digest_waiting = Judging(repo, banks).waiting_for(assessor)
         sittings = Sittings(repo, banks)
         reminder_progress = sittings.unit_progress(repo.enrolment_by_id(cg_enrolment))
-        at_risk = Caseload(repo, banks).at_risk(assessor, idle_days=0)  # every reason at once: inactive too
+        at_risk = Caseload(repo, banks).at_risk(assessor, idle_days=0, today=date.today())  # every reason at once: inactive too
     assert len(rows) == len(queue) + 1 == len(COHORT) + 2 and len(at_risk) > len(COHORT)
     competent = replace(referred, outcome="competent", referred=[], statement=long_text(1500))
     longest_ref = max((c.ref for bank in banks.units.values() for c in bank.criteria), key=len)

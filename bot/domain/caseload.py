@@ -82,8 +82,8 @@ class Pace:
         return self.inactive or self.behind or self.due_soon
 
 
-def pace_of(row: CohortRow, enrolment: Enrolment, now: datetime, idle_days: int) -> Pace:
-    today = now.date()
+def pace_of(row: CohortRow, enrolment: Enrolment, now: datetime, today: date, idle_days: int) -> Pace:
+    """`today` is the centre's date (deadlines are dates in the centre's zone); `now` the instant, for inactivity."""
     last = enrolment.last_activity_at or enrolment.created_at
     start = enrolment.created_at.date() if enrolment.created_at else today
     elapsed = min(max((today - start).days / max((row.deadline - start).days, 1), 0.0), 1.0)
@@ -180,9 +180,9 @@ class Caseload(AssessorWork):
         """The assessor's own candidates, one row per enrolment."""
         return self._rows(col(Enrolment.assessor_id) == assessor.id)
 
-    def at_risk(self, assessor: Assessor, idle_days: int) -> list[tuple[CohortRow, Pace]]:
-        """The assessor's own candidates at risk (`Pace`), for the daily digest."""
-        paced = ((row, pace_of(row, stored(self.repo.session, Enrolment, row.enrolment_id), self.now(), idle_days))
+    def at_risk(self, assessor: Assessor, idle_days: int, today: date) -> list[tuple[CohortRow, Pace]]:
+        """The assessor's own candidates at risk (`Pace`), for the daily digest; `today` in the centre's zone."""
+        paced = ((row, pace_of(row, stored(self.repo.session, Enrolment, row.enrolment_id), self.now(), today, idle_days))
                  for row in self.cohort_of(assessor))
         return [(row, pace) for row, pace in paced if pace.at_risk]
 

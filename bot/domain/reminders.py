@@ -52,6 +52,9 @@ class ReminderRules:
             discussion_lead=timedelta(minutes=settings.discussion_reminder_minutes),
         )
 
+    def centre_date(self, now: datetime) -> date:
+        return now.astimezone(_zone(self.timezone)).date()
+
     def quiet(self, local: datetime) -> bool:
         if self.quiet_start is None or self.quiet_end is None:  # both are set, or neither
             return False

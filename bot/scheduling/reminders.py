@@ -94,7 +94,7 @@ class ReminderSweep:
         if reminder.kind == "digest":
             caseload = Caseload(repo, self.banks, self.now)
             assessor = stored(session, Assessor, reminder.assessor_id)
-            at_risk = caseload.at_risk(assessor, self.rules.idle_days)
+            at_risk = caseload.at_risk(assessor, self.rules.idle_days, self.rules.centre_date(self.now()))
             waiting = Judging(repo, self.banks, self.now).waiting_for(assessor)
             return telegram_text("digest.html", waiting=waiting, at_risk=at_risk), None
         enrolment = stored(session, Enrolment, reminder.enrolment_id)

@@ -42,7 +42,6 @@ class Cell:
 class DashboardRow:
     row: CohortRow
     cells: list[Cell]
-    days_left: int
     pace: Pace
 
     @property
@@ -97,7 +96,7 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
                  and any(e.counts for e in c.credited))
             for c in coverage.criteria
         ]
-        dashboard_row = DashboardRow(row, cells, (row.deadline - today).days, pace_of(row, enrolment, now, idle_days))
+        dashboard_row = DashboardRow(row, cells, pace_of(row, enrolment, now, today, idle_days))
         if filters.unit and row.unit_code != filters.unit:
             continue
         if filters.assessor and row.assessor_id != filters.assessor:
@@ -113,7 +112,7 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
         "name": lambda r: (r.row.candidate.casefold(), r.row.deadline),
         "progress": lambda r: (r.pace.percent, r.row.candidate),
         "waiting": lambda r: (r.row.waiting, r.row.candidate),
-        "risk": lambda r: (not r.at_risk, r.days_left),
+        "risk": lambda r: (not r.at_risk, r.pace.days_left),
     }
     for table in tables.values():
         table.rows.sort(key=keys[filters.sort], reverse=filters.descending)
