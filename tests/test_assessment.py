@@ -107,3 +107,23 @@ def test_invites_need_a_known_unit_a_known_assessor_and_a_future_deadline(engine
         in_transaction(engine, banks, lambda a, _: a.create_invite("cg-310", ASSESSOR, date(2020, 1, 1)))
     with pytest.raises(DomainError, match="already exists"):
         in_transaction(engine, banks, lambda a, _: a.add_assessor(ASSESSOR, "Again"))
+
+
+def test_a_person_is_looked_up_once_a_transaction_and_known_once_added(engine, banks):
+    """Every message asks several times whether its sender is an assessor: one query a transaction, found or
+    not; someone who becomes an assessor or a candidate in the transaction is known from then on."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    with transaction(engine) as session:
+        repo = Repository(session)
+        for _ in range(3):
+            assert repo.assessor_by_telegram_id(777) is None
+        assert sum("FROM assessor" in sql for sql in statements) == 1
+        Assessment(repo, banks).add_assessor(777, "Ada Admin", admin=True)
+        assert repo.assessor_by_telegram_id(777).name == "Ada Admin"
+        assert repo.candidate_by_telegram_id(SAM.user_id) is None
+        code = Assessment(repo, banks).create_invite("cg-310", 777, DEADLINE).code
+        Assessment(repo, banks).redeem_invite(SAM, code)
+        assert repo.candidate_by_telegram_id(SAM.user_id).name == SAM.name

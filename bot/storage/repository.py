@@ -86,13 +86,18 @@ class Repository:
     def __init__(self, session: Session, lookups: Lookups | None = None):
         self.session = session
         self.lookups = lookups  # criteria and bank versions kept across transactions, when given
-        # People by Telegram id, read once a transaction (a row found stays the same object in the session).
-        self._assessors: dict[int, Assessor] = {}
-        self._candidates: dict[int, Candidate] = {}
+        # People by Telegram id, read once a transaction, found or not (every incoming message asks whether its
+        # sender is an assessor several times); a person added through `add` is known from then on.
+        self._assessors: dict[int, Assessor | None] = {}
+        self._candidates: dict[int, Candidate | None] = {}
 
     def add(self, row):
         self.session.add(row)
         self.session.flush()
+        if isinstance(row, Assessor):
+            self._assessors[row.telegram_user_id] = row
+        elif isinstance(row, Candidate):
+            self._candidates[row.telegram_user_id] = row
         return row
 
     # units and criteria
@@ -121,17 +126,14 @@ class Repository:
     def candidate_by_telegram_id(self, telegram_user_id: int) -> Candidate | None:
         return self._person(Candidate, self._candidates, telegram_user_id)
 
-    def _person(self, model: type[_Person], found_before: dict[int, _Person], telegram_user_id: int) -> _Person | None:
+    def _person(self, model: type[_Person], found_before: dict[int, _Person | None], telegram_user_id: int) -> _Person | None:
         """A person by Telegram id, read once a transaction (a row found stays the same object in the session)."""
-        found = found_before.get(telegram_user_id)
-        if found is None:
-            found = cast(
+        if telegram_user_id not in found_before:
+            found_before[telegram_user_id] = cast(
                 "_Person | None",
                 self.session.exec(_PERSON_BY_TELEGRAM_ID[model], params={"telegram_user_id": telegram_user_id}).first(),
             )
-            if found is not None:
-                found_before[telegram_user_id] = found
-        return found
+        return found_before[telegram_user_id]
 
     def caseload(self, assessor_id: int) -> Sequence[tuple[Enrolment, Candidate]]:
         """The assessor's enrolments not yet signed off, with their candidates, by name then unit."""
