@@ -3,14 +3,9 @@ of a stretched bank chosen, 4,000-character lines, places and captions, the long
 
 from dataclasses import replace
 
-from bot.domain.observations import (
-    Countersigned,
-    Disputed,
-    ObservationCancelled,
-    ObservationProblem,
-    Observations,
-    Unfinished,
-)
+from bot.domain.observation_countersignatures import Countersigned, Disputed
+from bot.domain.observation_work import ObservationProblem
+from bot.domain.observations import ObservationCancelled, Observations, Unfinished
 from bot.domain.products import ProductCancelled, ProductProblem, Products
 from bot.domain.sittings import IncomingAttachment
 from bot.telegram import observation_keyboards as obs_keys

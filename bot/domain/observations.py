@@ -1,12 +1,7 @@
-"""Direct observation: the assessor records, from their phone, what they see the candidate do, as it happens.
+"""Recording a direct observation: the candidate, criteria and place the assessor picks, what they see, and Finish.
 
-`/observe` starts one (an Observation row from the first tap, so nothing is held in memory): the assessor picks the
-candidate, taps the criteria it covers, says where, then sends what they see, typed or as voice notes, each kept in
-order with its time, and taps Finish. The record (one answer version, method "observation" in the unit's own code,
-in the enrolment's "observation" run, its parts by the assessor) freezes the criteria with their words, the place and
-the time, and is sent to the candidate, who countersigns it ("this is what I did"): that submits it (a submission of
-kind "observation"), so it goes to the assessor's queue to be judged and counts in coverage.
-While an observation is being recorded, every message the assessor sends belongs to it and to nothing else.
+Countersigning the record is in bot/domain/observation_countersignatures.py; what both share, in
+bot/domain/observation_work.py.
 """
 
 from dataclasses import dataclass
@@ -17,43 +12,21 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.domain import records
-from bot.domain.assessor_work import AssessorWork, Denied
-from bot.domain.bank_schema import MethodKind, UnitBank
+from bot.domain.assessor_work import Denied
+from bot.domain.bank_schema import UnitBank
 from bot.domain.candidate_work import IncomingMessage, Person
 from bot.domain.discussions import Discussions
+from bot.domain.observation_countersignatures import ObservationCountersignatures
+from bot.domain.observation_work import OBSERVATION, ObservationProblem, ObservationRecord, Problem
 from bot.domain.records import CriterionChoice
 from bot.domain.sittings import Sittings
-from bot.storage import audit
 from bot.storage.ids import stored, stored_id
-from bot.storage.models import (
-    Answer,
-    AnswerPart,
-    Assessor,
-    Candidate,
-    Enrolment,
-    Observation,
-)
+from bot.storage.models import Answer, AnswerPart, Assessor, Enrolment, Observation
 
-OBSERVATION: MethodKind = "observation"
 TAKING = ("placing", "recording")  # the assessor's next messages belong to the observation
 UNFINISHED = ("choosing", *TAKING)
 OFFERED_KINDS = ("performance", "range")
 MAX_PARTS = 500  # messages one observation keeps: far past any real one
-
-
-class ObservationProblem:
-    """Why an observation step did nothing (plain strings: the template words each)."""
-
-    NO_CANDIDATES = "no_candidates"  # none of the assessor's candidates is on a unit that uses observation
-    NO_OBSERVATION_IN_UNIT = "no_observation_in_unit"
-    BUSY = "busy"  # the assessor is already recording an observation, or holding a discussion
-    NO_CRITERIA = "no_criteria"
-    NOT_WAITING = "not_waiting"  # a button of a step already past
-    NO_PLACE = "no_place"  # the place must be words
-    NOTHING_SEEN = "nothing_seen"  # Finish with nothing recorded
-    TOO_LONG = "too_long"
-    FULL = "full"
-    NOT_TO_SIGN = "not_to_sign"  # the record is not waiting for the candidate's countersignature
 
 
 @dataclass(frozen=True)
@@ -113,48 +86,11 @@ class SeenKept:
 
 
 @dataclass(frozen=True)
-class ObservationRecord:
-    observation_id: int
-    ref: str
-    unit_code: str
-    candidate: str
-    candidate_chat_id: int
-    assessor: str
-    assessor_chat_id: int | None
-    place: str
-    observed_at: datetime
-    finished_at: datetime
-    criteria: list[tuple[str, str]]
-    lines: list[records.RecordLine]
-
-
-@dataclass(frozen=True)
-class Countersigned:
-    ref: str
-    candidate: str
-    assessor_chat_id: int | None
-    submission_id: int
-
-
-@dataclass(frozen=True)
-class Disputed:
-    ref: str
-    candidate: str
-    assessor_chat_id: int | None
-
-
-@dataclass(frozen=True)
 class ObservationCancelled:
     ref: str
 
 
-@dataclass(frozen=True)
-class Problem:
-    problem: str
-    observation_id: int | None = None  # the observation still under way, for its buttons
-
-
-class Observations(AssessorWork):
+class Observations(ObservationCountersignatures):
     def choices(self, person: Person) -> ObserveChoices | Denied:
         """The assessor's candidates on units that use direct observation, and any observation not finished."""
         assessor = self.assessor(person)
@@ -303,40 +239,6 @@ class Observations(AssessorWork):
             criteria=[(c["ref"], c["text"]) for c in asked.get("criteria", [])], lines=lines,
         )
 
-    def countersign(self, person: Person, observation_id: int, statement: str) -> Countersigned | Problem | Denied:
-        """The candidate countersigns the record (in `statement`'s words): that submits it to be judged."""
-        found = self._candidates(person, observation_id)
-        if not isinstance(found, tuple):
-            return found
-        candidate, observation, enrolment = found
-        if observation.status != "awaiting_countersignature":
-            return Problem(ObservationProblem.NOT_TO_SIGN)
-        submission = records.submit_alone(
-            self.repo, enrolment, stored(self.repo.session, Answer, observation.answer_id), kind=records.OBSERVATION,
-            statement=statement, declared_by=candidate.name, telegram_user_id=candidate.telegram_user_id, now=self.now(),
-        )
-        observation.status, observation.countersigned_at = "countersigned", self.now()
-        self.repo.add(observation)
-        ref = self._ref(observation, enrolment)
-        audit.record(self.repo.session, f"candidate:{candidate.id}", "observation_countersigned", enrolment.id,
-                     {"observation": ref}, self.now())
-        assessor = stored(self.repo.session, Assessor, observation.assessor_id)
-        return Countersigned(ref, candidate.name, assessor.chat_id, stored_id(submission))
-
-    def dispute(self, person: Person, observation_id: int) -> Disputed | Problem | Denied:
-        """The candidate says the record is not what they did: the assessor is told; it waits, not countersigned."""
-        found = self._candidates(person, observation_id)
-        if not isinstance(found, tuple):
-            return found
-        candidate, observation, enrolment = found
-        if observation.status != "awaiting_countersignature":
-            return Problem(ObservationProblem.NOT_TO_SIGN)
-        ref = self._ref(observation, enrolment)
-        audit.record(self.repo.session, f"candidate:{candidate.id}", "observation_disputed", enrolment.id,
-                     {"observation": ref}, self.now())
-        assessor = stored(self.repo.session, Assessor, observation.assessor_id)
-        return Disputed(ref, candidate.name, assessor.chat_id)
-
     # helpers
     def _start(self, assessor: Assessor, observation: Observation, enrolment: Enrolment, place: str) -> Recording:
         bank = self._bank(enrolment)
@@ -382,26 +284,6 @@ class Observations(AssessorWork):
         if observation.status not in statuses:
             return Problem(ObservationProblem.NOT_WAITING)
         return assessor, observation, self._enrolment(observation)
-
-    def _candidates(self, person: Person, observation_id: int) -> tuple[Candidate, Observation, Enrolment] | Denied:
-        candidate = self.repo.candidate_by_telegram_id(person.user_id)
-        observation = self.repo.session.get(Observation, observation_id)
-        enrolment = self.repo.session.get(Enrolment, observation.enrolment_id) if observation else None
-        if candidate is None or observation is None or enrolment is None or enrolment.candidate_id != candidate.id:
-            return Denied.NOT_YOURS
-        return candidate, observation, enrolment
-
-    def _enrolment(self, observation: Observation) -> Enrolment:
-        return stored(self.repo.session, Enrolment, observation.enrolment_id)
-
-    def _candidate(self, enrolment: Enrolment) -> Candidate:
-        return stored(self.repo.session, Candidate, enrolment.candidate_id)
-
-    def _bank(self, enrolment: Enrolment) -> UnitBank:
-        return self.banks.units[enrolment.unit_code]
-
-    def _ref(self, observation: Observation, enrolment: Enrolment) -> str:
-        return f"{self._bank(enrolment).method_code(OBSERVATION)}{observation.number}"
 
 
 def _offered(bank: UnitBank):

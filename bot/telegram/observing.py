@@ -5,15 +5,13 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.domain.assessor_work import Denied
+from bot.domain.observation_countersignatures import Countersigned, Disputed
+from bot.domain.observation_work import ObservationRecord, Problem
 from bot.domain.observations import (
     Choosing,
-    Countersigned,
-    Disputed,
     ObservationCancelled,
-    ObservationRecord,
     ObserveChoices,
     PlaceAsked,
-    Problem,
     Recording,
     SeenKept,
 )
