@@ -4,8 +4,9 @@ of a stretched bank in one plan, 4,000-character messages both ways, the longest
 from dataclasses import replace
 
 from bot.domain.discussion_plans import DiscussionPlans, PlanProblem
-from bot.domain.discussion_work import DiscussionProblem, Disputed
+from bot.domain.discussion_work import DiscussionProblem
 from bot.domain.discussions import Discussions
+from bot.domain.records import Disputed
 from bot.domain.sittings import IncomingAttachment
 from bot.rendering import telegram_text
 from bot.telegram import discussion_keyboards as pd_keys

@@ -3,10 +3,11 @@ of a stretched bank chosen, 4,000-character lines, places and captions, the long
 
 from dataclasses import replace
 
-from bot.domain.observation_countersignatures import Countersigned, Disputed
+from bot.domain.observation_countersignatures import Countersigned
 from bot.domain.observation_work import ObservationProblem
 from bot.domain.observations import ObservationCancelled, Observations, Unfinished
 from bot.domain.products import ProductCancelled, ProductProblem, Products
+from bot.domain.records import Disputed
 from bot.domain.sittings import IncomingAttachment
 from bot.telegram import observation_keyboards as obs_keys
 from bot.telegram import product_keyboards as product_keys

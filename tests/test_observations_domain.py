@@ -12,9 +12,10 @@ from bot.domain.assessor_work import Denied
 from bot.domain.caseload import SignedOff, UnitNotComplete
 from bot.domain.coverage import ANSWERED, MET
 from bot.domain.discussions import Discussions
-from bot.domain.observation_countersignatures import Countersigned, Disputed
+from bot.domain.observation_countersignatures import Countersigned
 from bot.domain.observation_work import ObservationRecord, Problem
 from bot.domain.observations import Choosing, Observations, ObserveChoices, PlaceAsked, Recording, SeenKept
+from bot.domain.records import Disputed
 from bot.domain.sittings import IncomingAttachment, IncomingMessage, Person
 from bot.storage.db import transaction
 from bot.storage.models import Answer, Observation, Submission

@@ -11,8 +11,8 @@ from bot.domain.discussion_work import (
     DiscussionProblem,
     DiscussionRecord,
     DiscussionWork,
-    Disputed,
 )
+from bot.domain.records import Disputed
 from bot.storage import audit
 from bot.storage.ids import stored, stored_id
 from bot.storage.models import Assessor, Candidate, Discussion, Enrolment

@@ -106,13 +106,6 @@ class Confirmed:
     submission_id: int
 
 
-@dataclass(frozen=True)
-class Disputed:
-    ref: str
-    candidate: str
-    assessor_chat_id: int | None
-
-
 class DiscussionWork(AssessorWork):
     def _referenced(self, discussion: Discussion, bank: UnitBank) -> list[str]:
         """Every criterion referenced in the discussion, in the unit's order."""

@@ -6,6 +6,7 @@ from bot.domain import records
 from bot.domain.assessor_work import Denied
 from bot.domain.candidate_work import Person
 from bot.domain.observation_work import ObservationProblem, ObservationWork, Problem
+from bot.domain.records import Disputed
 from bot.storage import audit
 from bot.storage.ids import stored, stored_id
 from bot.storage.models import Answer, Assessor, Candidate, Enrolment, Observation
@@ -17,13 +18,6 @@ class Countersigned:
     candidate: str
     assessor_chat_id: int | None
     submission_id: int
-
-
-@dataclass(frozen=True)
-class Disputed:
-    ref: str
-    candidate: str
-    assessor_chat_id: int | None
 
 
 class ObservationCountersignatures(ObservationWork):

@@ -30,6 +30,16 @@ _TITLES = {
 
 
 @dataclass(frozen=True)
+class Disputed:
+    """The candidate says a record made with them (a discussion, an observation) is not what happened: the
+    assessor is told; the record waits, unconfirmed."""
+
+    ref: str
+    candidate: str
+    assessor_chat_id: int | None
+
+
+@dataclass(frozen=True)
 class RecordLine:
     """One part of a record as people read it back: when, who (and their name), what, and the criteria referenced."""
 

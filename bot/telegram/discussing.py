@@ -10,7 +10,6 @@ from bot.domain.discussion_work import (
     Confirmed,
     DiscussionProblem,
     DiscussionRecord,
-    Disputed,
     Held,
     NoteKept,
     OtherCriteria,
@@ -18,6 +17,7 @@ from bot.domain.discussion_work import (
     Relay,
     Started,
 )
+from bot.domain.records import Disputed
 from bot.domain.sittings import IncomingMessage, Person
 from bot.rendering import telegram_text
 from bot.telegram import discussion_keyboards as pd_keys

@@ -5,7 +5,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.domain.assessor_work import Denied
-from bot.domain.observation_countersignatures import Countersigned, Disputed
+from bot.domain.observation_countersignatures import Countersigned
 from bot.domain.observation_work import ObservationRecord, Problem
 from bot.domain.observations import (
     Choosing,
@@ -15,6 +15,7 @@ from bot.domain.observations import (
     Recording,
     SeenKept,
 )
+from bot.domain.records import Disputed
 from bot.domain.sittings import IncomingMessage, Person
 from bot.rendering import telegram_text
 from bot.telegram import keyboards
