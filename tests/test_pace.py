@@ -12,7 +12,7 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
 def row(met: int, deadline: date) -> CohortRow:
-    return CohortRow(1, "Sam", "cg-310", deadline, met, 0, 28 - met, 28, 0)
+    return CohortRow(1, "Sam", "cg-310", deadline, met, 0, 28 - met, 28, 0, 1, "Ann", coverage=None)  # type: ignore[arg-type]
 
 
 def enrolment(started_days_ago: int, active_days_ago: int, status: str = "active") -> Enrolment:

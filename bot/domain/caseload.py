@@ -57,8 +57,9 @@ class CohortRow:
     missing: int
     total: int
     waiting: int  # submitted answers not yet judged
-    assessor_id: int | None = None
-    assessor: str = ""  # the assessor's name
+    assessor_id: int
+    assessor: str  # the assessor's name
+    coverage: UnitCoverage = field(compare=False, repr=False)  # the counts above come from it; pages show it whole
 
 
 DUE_SOON_DAYS = 7  # a deadline this close (or past), with criteria still missing, puts a candidate at risk
@@ -222,8 +223,9 @@ class Caseload(AssessorWork):
                     missing=coverage.count(MISSING),
                     total=len(coverage.criteria),
                     waiting=waiting,
-                    assessor_id=assessor.id,
+                    assessor_id=stored_id(assessor),
                     assessor=assessor.name,
+                    coverage=coverage,
                 )
             )
         return rows

@@ -1,8 +1,8 @@
 """What the console's pages show, read through the same domain classes the Telegram handlers use.
 
 Nothing here decides a rule: access is the domain's (an enrolment is shown only if the assessor may see it,
-`Caseload.centre_cohort` and `Caseload.row_for`; only its own assessor may judge it), statuses are coverage's (`unit_coverage`), the record is the documents' own
-(`evidence_for`). This module only arranges them for a page: grouping, filtering, sorting, days left.
+`Caseload.centre_cohort` and `Caseload.row_for`; only its own assessor may judge it), statuses are coverage's
+(`unit_coverage`, which each cohort row carries), the record is the documents' own (`evidence_for`). This module only arranges them for a page: grouping, filtering, sorting, days left.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.domain.assessor_work import sees_whole_centre
 from bot.domain.caseload import DUE_SOON_DAYS, CohortRow, Pace, pace_of
-from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, answer_ref, unit_coverage
+from bot.domain.coverage import ANSWERED, MET, MISSING, REFERRED, answer_ref
 from bot.domain.evidence import evidence_for
 from bot.domain.judging import AllJudged
 from bot.domain.sittings import Person
@@ -87,10 +87,9 @@ def dashboard(work: Work, assessor: Assessor, filters: Filters, idle_days: int, 
     assessors: dict[int, str] = {}
     for row in work.caseload.centre_cohort(assessor):
         units.add(row.unit_code)
-        if row.assessor_id is not None:
-            assessors[row.assessor_id] = row.assessor
+        assessors[row.assessor_id] = row.assessor
         enrolment = stored(work.session, Enrolment, row.enrolment_id)
-        coverage = unit_coverage(work.session, work.judging.banks, enrolment)
+        coverage = row.coverage
         cells = [
             Cell(c.ref, c.text, c.status, mapped=c.status != MISSING and not any(e.counts for e in c.evidence)
                  and any(e.counts for e in c.credited))
@@ -154,6 +153,6 @@ def candidate_page(work: Work, assessor: Assessor, row: CohortRow) -> dict[str, 
         ref: answer.id for ref, answer in ids.items()
         if judges and answer.submission_id in open_ids and answer.id is not None
     }
-    awaiting = unit_coverage(work.session, work.judging.banks, enrolment).awaiting_confirmation if judges else []
+    awaiting = row.coverage.awaiting_confirmation if judges else []
     return {"row": row, "e": evidence, "judgeable": judgeable, "submissions": states, "candidate": candidate,
             "judges": judges, "awaiting": awaiting}
