@@ -159,7 +159,9 @@ def test_judging_met_and_not_yet_then_sign_off_and_the_candidate_is_told(engine,
 
     assert http.post(f"/answers/{answers[0]}/judge", data={"csrf": csrf, "outcome": "met"}).status_code == 303
     refused = http.post(f"/answers/{answers[1]}/judge", data={"csrf": csrf, "outcome": "not_yet", "feedback": " "})
-    assert refused.status_code == 400  # "not yet" needs feedback
+    assert refused.status_code == 400 and "needs feedback" in refused.text
+    forged = http.post(f"/answers/{answers[1]}/judge", data={"csrf": csrf, "outcome": "excellent"})
+    assert forged.status_code == 400 and "can't be done" in forged.text and "needs feedback" not in forged.text
     judged = http.post(f"/answers/{answers[1]}/judge",
                        data={"csrf": csrf, "outcome": "not_yet", "feedback": "Say how repeats are spotted."})
     assert judged.status_code == 303 and judged.headers["location"] == f"/candidates/{enrolment}?done=judged"

@@ -52,7 +52,9 @@ def judge(request: web.Request, signed: Signed, form: dict) -> web.StreamRespons
     answer_id = int(request.match_info["answer"])
     outcome = str(form.get("outcome", ""))
     feedback = str(form.get("feedback", "")).strip() or None
-    if outcome not in ("met", "not_yet") or (outcome == "not_yet" and not feedback):
+    if outcome not in ("met", "not_yet"):
+        return page("denied.html", status=400, denied="bad_request")  # only a forged form sends another
+    if outcome == "not_yet" and not feedback:
         return page("denied.html", status=400, denied="feedback_needed")
     judgment = signed.work.judging.judge(signed.person, answer_id, outcome, feedback if outcome == "not_yet" else None)
     if isinstance(judgment, Denied):

@@ -6,9 +6,9 @@ from http.cookies import SimpleCookie
 from aiohttp import web
 
 from bot.storage.db import transaction
-from bot.telegram.work import Work
+from bot.storage.repository import Repository
 from bot.web import auth
-from bot.web.requests import BANKS, COOKIE, ENGINE, NOW, SETTINGS, Signed, action, page, redirect, same_origin
+from bot.web.requests import COOKIE, ENGINE, NOW, SETTINGS, Signed, action, page, redirect, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ async def miniapp_login(request: web.Request) -> web.StreamResponse:
         log.info("Mini App sign-in refused: %s", refused)
         return page("miniapp_refused.html", status=403)
     with transaction(request.app[ENGINE]) as session:
-        work = Work(session, request.app[BANKS], request.app[NOW])
-        assessor = work.repo.assessor_by_telegram_id(user_id)
+        assessor = Repository(session).assessor_by_telegram_id(user_id)
         if assessor is None:
             return page("miniapp_refused.html", status=403, not_assessor=True)
         started = auth.start_session(session, assessor, "miniapp", now, settings.web_session_hours)
