@@ -75,3 +75,37 @@ def test_console_link_signs_in_and_the_candidate_is_told_in_telegram(emulator, s
     assert "Sam Candidate" not in bob.get(f"{base}/").text
     assert bob.get(f"{base}/candidates/{enrolment}").status_code == 404
     assert "assessors only" in sam.send("/console")["text"]
+
+
+def test_the_running_bot_deletes_sign_in_links_that_ended_long_ago(emulator, bot, database_url):
+    """Housekeeping runs in `nvqbot run` itself: at start, a link that expired two days ago is deleted and one
+    still valid is kept."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine
+    from sqlmodel import Session, select
+
+    from bot.storage.models import Assessor, WebLogin
+    from bot.web.auth import issue_login
+    from tests.phone import wait_until
+
+    add_assessor(database_url, ANN)
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            assessor = session.exec(select(Assessor)).one()
+            now = datetime.now(UTC)
+            issue_login(session, assessor, now - timedelta(days=2), 10)
+            issue_login(session, assessor, now, 10)
+            session.commit()
+        bot.env.update({"NVQBOT_WEB_HOST": "127.0.0.1", "NVQBOT_WEB_PORT": str(_free_port())})
+        bot.start()
+
+        def left() -> list[datetime]:
+            with Session(engine) as session:
+                return [row.expires_at for row in session.exec(select(WebLogin)).all()]
+
+        wait_until(lambda: len(left()) == 1, what="the old link deleted")
+        assert left()[0] > datetime.now(UTC)
+    finally:
+        engine.dispose()
