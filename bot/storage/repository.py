@@ -276,6 +276,11 @@ class Repository:
     def attachment(self, attachment_id: int) -> Attachment | None:
         return self.session.get(Attachment, attachment_id)
 
+    def enrolment_id_of_answer(self, answer_id: int) -> int | None:
+        return self.session.exec(
+            select(QuestionRun.enrolment_id).join(Answer, col(Answer.run_id) == col(QuestionRun.id)).where(Answer.id == answer_id)
+        ).first()
+
     def answer_of_candidate(self, candidate_id: int, answer_id: int) -> tuple[Answer, QuestionRun, Enrolment] | None:
         return self.session.exec(
             select(Answer, QuestionRun, Enrolment)

@@ -8,15 +8,10 @@ from aiohttp import web
 from bot.domain.assessor_work import Denied
 from bot.domain.caseload import SignedOff, UnitNotComplete
 from bot.domain.judging import Asked
-from bot.storage.models import Answer, QuestionRun, Submission
+from bot.storage.ids import stored
+from bot.storage.models import Submission
 from bot.telegram.assessing import send_records, tell_candidate
 from bot.web.requests import Signed, action, back_to, page, refusal
-
-
-def _enrolment_of_answer(session, answer_id: int) -> int | None:
-    answer = session.get(Answer, answer_id)
-    run = session.get(QuestionRun, answer.run_id) if answer is not None else None
-    return run.enrolment_id if run is not None else None
 
 
 @action
@@ -59,7 +54,7 @@ def judge(request: web.Request, signed: Signed, form: dict) -> web.StreamRespons
     judgment = signed.work.judging.judge(signed.person, answer_id, outcome, feedback if outcome == "not_yet" else None)
     if isinstance(judgment, Denied):
         return refusal(judgment)
-    return back_to(_enrolment_of_answer(signed.work.session, answer_id), "judged")
+    return back_to(signed.work.repo.enrolment_id_of_answer(answer_id), "judged")
 
 
 @action
@@ -73,7 +68,7 @@ def ask(request: web.Request, signed: Signed, form: dict) -> web.StreamResponse:
         return refusal(asked)
     assert isinstance(asked, Asked)
     tell_candidate(signed.work, asked)
-    return back_to(_enrolment_of_answer(signed.work.session, answer_id), "asked")
+    return back_to(signed.work.repo.enrolment_id_of_answer(answer_id), "asked")
 
 
 @action
@@ -87,6 +82,5 @@ def sign_off(request: web.Request, signed: Signed, form: dict) -> web.StreamResp
                      via=signed.row.via, outcome=outcome)
     assert isinstance(outcome, SignedOff)
     tell_candidate(signed.work, outcome)
-    submission = signed.work.session.get(Submission, submission_id)
-    return back_to(submission.enrolment_id if submission is not None else None, "signed_off")
+    return back_to(stored(signed.work.session, Submission, submission_id).enrolment_id, "signed_off")  # it was signed off
 
