@@ -167,11 +167,12 @@ def test_judging_met_and_not_yet_then_sign_off_and_the_candidate_is_told(engine,
     assert judged.status_code == 303 and judged.headers["location"] == f"/candidates/{enrolment}?done=judged"
 
     asked = http.post(f"/answers/{answers[1]}/ask", data={"csrf": csrf, "question": "Who reviews the log?"})
-    assert asked.status_code == 303
+    assert asked.status_code == 303 and asked.headers["location"] == f"/candidates/{enrolment}?done=asked"
     page = http.get(f"/candidates/{enrolment}").text
     assert "Say how repeats are spotted." in page and "Sign off S1" in page
     submission = int(re.search(r'action="/submissions/(\d+)/sign-off"', page).group(1))
-    assert http.post(f"/submissions/{submission}/sign-off", data={"csrf": csrf}).status_code == 303
+    decided = http.post(f"/submissions/{submission}/sign-off", data={"csrf": csrf})
+    assert decided.status_code == 303 and decided.headers["location"] == f"/candidates/{enrolment}?done=signed_off"
     again = http.post(f"/submissions/{submission}/sign-off", data={"csrf": csrf})
     assert again.status_code == 409 and "already been signed off" in again.text
 
